@@ -1,0 +1,14 @@
+FROM python:3.11-slim-bookworm
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+RUN apt-get update && apt-get install -y --no-install-recommends postgresql-client \
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY requirements/ requirements/
+RUN pip install --require-hashes -r requirements/base.txt
+COPY . .
+RUN DJANGO_SECRET_KEY=build-only python manage.py collectstatic --noinput \
+      --settings=origami.settings.production
+RUN useradd --create-home origami && mkdir -p /app/var && chown -R origami /app/var
+USER origami
+EXPOSE 8000
+CMD ["gunicorn", "origami.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "30"]

@@ -1,0 +1,52 @@
+# The quick start is two commands: `make up` (install, migrate, demo data, run everything) and
+# `make test` (the whole test suite, as CI runs it).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+export DJANGO_SETTINGS_MODULE ?= origami.settings.local
+
+.PHONY: up install services db migrate demo run test lint lock bench clean
+
+up: install services db migrate demo run
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: requirements/dev.txt
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --require-hashes -r requirements/dev.txt
+	touch $@
+
+services:
+	scripts/services.sh
+
+db:
+	@psql -h $${POSTGRES_HOST:-127.0.0.1} -U $${POSTGRES_USER:-postgres} -tc \
+	  "SELECT 1 FROM pg_database WHERE datname = '$${POSTGRES_DB:-origami}'" | grep -q 1 \
+	  || createdb -h $${POSTGRES_HOST:-127.0.0.1} -U $${POSTGRES_USER:-postgres} $${POSTGRES_DB:-origami}
+
+migrate: install
+	$(BIN)/python manage.py migrate --noinput
+
+demo: install
+	$(BIN)/python manage.py demo_data
+
+run: install
+	mkdir -p var
+	$(BIN)/honcho start -f Procfile
+
+test: install services
+	scripts/chromium.sh
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy .
+	$(BIN)/pytest
+
+bench: install services
+	$(BIN)/python -m bench
+
+lock:
+	uv pip compile pyproject.toml --generate-hashes --python-version 3.11 --no-emit-index-url -o requirements/base.txt
+	uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 --no-emit-index-url -o requirements/dev.txt
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class OrigamiConfig(AppConfig):
+    name = "origami"
+    verbose_name = "origami"

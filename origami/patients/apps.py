@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class PatientsConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "origami.patients"
+    label = "patients"
+    verbose_name = "Patients"

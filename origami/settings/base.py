@@ -1,0 +1,195 @@
+"""Base settings shared by every environment. Everything comes from environment variables with
+safe local defaults; `production.py` refuses the defaults that are only safe on a laptop.
+Every variable is listed in the README."""
+
+from pathlib import Path
+
+from django.utils.translation import gettext_lazy as _
+
+from .env import env_bool, env_float, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+
+SECRET_KEY = env_str("DJANGO_SECRET_KEY", "local-only-insecure-key-change-me")
+DEBUG = env_bool("DJANGO_DEBUG", False)
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
+
+# The software version recorded on every prescription (CNDA agrément is per version).
+ORIGAMI_VERSION = env_str("ORIGAMI_VERSION", "0.1.0")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "template_partials",
+    "guardian",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "origami",
+    "origami.patients",
+    "practitioners",
+    "prescriptions",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "origami.urls"
+WSGI_APPLICATION = "origami.wsgi.application"
+ASGI_APPLICATION = "origami.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": env_str("POSTGRES_DB", "origami"),
+        "USER": env_str("POSTGRES_USER", "postgres"),
+        "PASSWORD": env_str("POSTGRES_PASSWORD", ""),
+        "HOST": env_str("POSTGRES_HOST", "127.0.0.1"),
+        "PORT": env_str("POSTGRES_PORT", "5432"),
+        "CONN_MAX_AGE": env_int("POSTGRES_CONN_MAX_AGE", 60),
+        "CONN_HEALTH_CHECKS": True,
+    }
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "origami",
+    }
+}
+
+AUTH_USER_MODEL = "practitioners.User"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "guardian.backends.ObjectPermissionBackend",
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+GUARDIAN_RAISE_403 = True
+
+# Sessions end after this many seconds without a request (health data on screen).
+SESSION_INACTIVITY_TIMEOUT = env_int("ORIGAMI_SESSION_INACTIVITY_TIMEOUT", 30 * 60)
+SESSION_COOKIE_AGE = env_int("ORIGAMI_SESSION_MAX_AGE", 12 * 3600)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+# Failed logins allowed per username and per IP address within the window before a lockout.
+LOGIN_MAX_FAILURES = env_int("ORIGAMI_LOGIN_MAX_FAILURES", 5)
+LOGIN_FAILURE_WINDOW = env_int("ORIGAMI_LOGIN_FAILURE_WINDOW", 15 * 60)
+OTP_TOTP_ISSUER = "origami"
+
+LANGUAGE_CODE = "fr"
+LANGUAGES = [("fr", _("Français")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Europe/Paris"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "var" / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+
+# Strict Content-Security-Policy: no inline script or style, no eval (htmx runs without eval).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'self'"],
+        "object-src": ["'none'"],
+    }
+}
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+# Ordoclic integrator API. By default the app talks to the local sandbox served by
+# `python -m ordoclic_client.sandbox`; real Ordoclic is only ever reached by configuration.
+ORDOCLIC_BASE_URL = env_str("ORDOCLIC_BASE_URL", "http://127.0.0.1:8765")
+ORDOCLIC_PARTNER_ID = env_str("ORDOCLIC_PARTNER_ID", "")
+ORDOCLIC_PRIVATE_KEY_PATH = env_str("ORDOCLIC_PRIVATE_KEY_PATH", "")
+# When the partner id is not set, read it (and the key path) from the file the sandbox writes
+# on its first start. Only meant for local runs against the sandbox.
+ORDOCLIC_SANDBOX_CREDENTIALS = env_str(
+    "ORDOCLIC_SANDBOX_CREDENTIALS", str(BASE_DIR / "var" / "sandbox" / "partner.json")
+)
+ORDOCLIC_CONNECT_TIMEOUT = env_float("ORDOCLIC_CONNECT_TIMEOUT", 2.0)
+ORDOCLIC_READ_TIMEOUT = env_float("ORDOCLIC_READ_TIMEOUT", 5.0)
+# Budget of a web request that calls Ordoclic (signing, analysis), in seconds.
+ORDOCLIC_REQUEST_BUDGET = env_float("ORDOCLIC_REQUEST_BUDGET", 4.0)
+ORDOCLIC_BREAKER_FAILURES = env_int("ORDOCLIC_BREAKER_FAILURES", 3)
+ORDOCLIC_BREAKER_RESET_SECONDS = env_float("ORDOCLIC_BREAKER_RESET_SECONDS", 30.0)
+# Test RPPS numbers that fail Luhn but that Ordoclic's staging (and the sandbox) accept.
+ORDOCLIC_ALLOWED_TEST_RPPS = env_list("ORDOCLIC_ALLOWED_TEST_RPPS", [])
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("ORIGAMI_LOG_LEVEL", "INFO")},
+    "loggers": {
+        # Never log request bodies or template contexts: they carry patient data.
+        "django.request": {"level": "ERROR"},
+        "django.template": {"level": "WARNING"},
+    },
+}
+
+from .celery import *  # noqa: E402,F403
+from .sentry import init_sentry  # noqa: E402
+
+init_sentry()

@@ -1,0 +1,6 @@
+"""Settings for a laptop: debug pages on, everything else as in base."""
+
+from .base import *  # noqa: F403
+from .env import env_bool
+
+DEBUG = env_bool("DJANGO_DEBUG", True)

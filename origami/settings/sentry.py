@@ -1,0 +1,102 @@
+"""Sentry sees errors, not patients: initialised only with a DSN, no default PII, and every event
+scrubbed of patient fields before it leaves the process."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .env import env_float, env_str
+
+# Keys whose values never leave the process, wherever they appear in an event.
+PATIENT_FIELDS = frozenset(
+    {
+        "first_name",
+        "last_name",
+        "birth_name",
+        "birth_first_names",
+        "birth_date",
+        "nir",
+        "ins",
+        "patient",
+        "patient_name",
+        "name",
+        "address",
+        "phone",
+        "email",
+        "allergies",
+        "pathologies",
+        "weight",
+        "height",
+        "creatinine_clearance",
+        "pregnancy",
+        "breastfeeding",
+        "ald",
+        "current_treatments",
+        "lines",
+        "posology",
+        "firstname",
+        "lastname",
+        "birthdate",
+        "sig",
+        "token",
+        "authorization",
+        "cookie",
+        "password",
+        "otp_token",
+        "secret",
+        "key",
+    }
+)
+FILTERED = "[filtré]"
+
+
+def scrub(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {
+            k: (FILTERED if str(k).lower() in PATIENT_FIELDS else scrub(v))
+            for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [scrub(v) for v in value]
+    return value
+
+
+def before_send(event: dict[str, Any], hint: dict[str, Any]) -> dict[str, Any] | None:
+    request = event.get("request")
+    if isinstance(request, dict):
+        request.pop("data", None)
+        request.pop("cookies", None)
+        request.pop("query_string", None)
+        if isinstance(request.get("headers"), dict):
+            request["headers"] = scrub(request["headers"])
+    for exception in (event.get("exception") or {}).get("values", []) or []:
+        for frame in (exception.get("stacktrace") or {}).get("frames", []) or []:
+            frame.pop("vars", None)
+    if "extra" in event:
+        event["extra"] = scrub(event["extra"])
+    event.pop("user", None)
+    if "breadcrumbs" in event:
+        for crumb in (event["breadcrumbs"] or {}).get("values", []) or []:
+            crumb.pop("data", None)
+    return event
+
+
+def init_sentry() -> None:
+    dsn = env_str("SENTRY_DSN", "")
+    if not dsn:
+        return
+    import sentry_sdk
+    from sentry_sdk.integrations.celery import CeleryIntegration
+    from sentry_sdk.integrations.django import DjangoIntegration
+
+    sentry_sdk.init(
+        dsn=dsn,
+        environment=env_str("SENTRY_ENVIRONMENT", "local"),
+        release=env_str("ORIGAMI_VERSION", "0.1.0"),
+        integrations=[DjangoIntegration(), CeleryIntegration()],
+        send_default_pii=False,
+        include_local_variables=False,
+        max_request_body_size="never",
+        traces_sample_rate=env_float("SENTRY_TRACES_SAMPLE_RATE", 0.0),
+        before_send=before_send,  # type: ignore[arg-type]
+    )

@@ -1,0 +1,13 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from . import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("", include("origami.accounts_urls")),
+    path("patients/", include("origami.patients.urls")),
+    path("praticiens/", include("practitioners.urls")),
+    path("ordonnances/", include("prescriptions.urls")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,1 @@
+"""Shared fixtures. Tests run on real PostgreSQL and Redis (see README: running the tests)."""
