@@ -38,6 +38,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "origami.observability.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -177,10 +178,15 @@ ORDOCLIC_ALLOWED_TEST_RPPS = env_list("ORDOCLIC_ALLOWED_TEST_RPPS", [])
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    "filters": {"context": {"()": "origami.observability.ContextFilter"}},
+    "formatters": {"kv": {"()": "origami.observability.KeyValueFormatter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "kv",
+            "filters": ["context"],
+        }
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("ORIGAMI_LOG_LEVEL", "INFO")},
     "loggers": {
         # Never log request bodies or template contexts: they carry patient data.
