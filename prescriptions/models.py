@@ -1,0 +1,437 @@
+"""Prescriptions: drafts and their lines, analyses and alerts, the prescriber's decisions, the
+submission outbox and the audit trail.
+
+Three status layers are kept apart (DESIGN.md): business, transmission and dispensing. Decisions,
+submission attempts and audit events are append-only; a trigger in the database refuses any
+UPDATE or DELETE on them (migration 0002).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+
+class BusinessStatus(models.TextChoices):
+    DRAFT = "draft", _("Brouillon")
+    SIGNED = "signed", _("Signée")
+    CANCELLED = "cancelled", _("Annulée")
+    REPLACED = "replaced", _("Remplacée")
+
+
+class TransmissionStatus(models.TextChoices):
+    NONE = "none", _("Non envoyée")
+    QUEUED = "queued", _("En attente d'envoi")
+    SENDING = "sending", _("Envoi en cours")
+    REGISTERED = "registered", _("Enregistrée")
+    REJECTED = "rejected", _("Refusée par Ordoclic")
+    HELD = "held", _("En attente de votre décision")
+
+
+class DispensingStatus(models.TextChoices):
+    NONE = "none", _("Non délivrée")
+    PARTIAL = "partial", _("Délivrée partiellement")
+    FULL = "full", _("Délivrée")
+
+
+class CodeSystem(models.TextChoices):
+    CIS = "cis", "CIS"
+    CIP13 = "cip13", "CIP13"
+    UCD = "ucd", "UCD"
+
+
+class FrequencyPeriod(models.TextChoices):
+    DAY = "day", _("par jour")
+    HOURS_24 = "24h", _("par 24 heures")
+    WEEK = "week", _("par semaine")
+
+
+class DurationUnit(models.TextChoices):
+    DAY = "day", _("jours")
+    WEEK = "week", _("semaines")
+    MONTH = "month", _("mois")
+
+
+class NonSubstitutableReason(models.TextChoices):
+    MTE = "MTE", _("MTE : marge thérapeutique étroite, patient stabilisé")
+    EFG = "EFG", _("EFG : enfant de moins de 6 ans, pas de générique à la forme adaptée")
+    CIF = "CIF", _("CIF : contre-indication formelle à un excipient de tous les génériques")
+
+
+class AlertLevel(models.TextChoices):
+    CI = "CI", _("Contre-indication")
+    ASDEC = "ASDEC", _("Association déconseillée")
+    PE = "PE", _("Précaution d'emploi")
+    APEC = "APEC", _("À prendre en compte")
+    INFO = "INFO", _("Information")
+
+
+class AnalysisOutcome(models.TextChoices):
+    DONE = "done", _("Analyse effectuée")
+    UNAVAILABLE = "unavailable", _("Analyse non effectuée : Ordoclic indisponible")
+    REJECTED = "rejected", _("Analyse non effectuée : requête refusée")
+
+
+class Decision(models.TextChoices):
+    MODIFY = "modify", _("Modifier la prescription")
+    MAINTAIN = "maintain", _("Maintenir")
+
+
+class SubmissionStatus(models.TextChoices):
+    QUEUED = "queued", _("En attente d'envoi")
+    SENDING = "sending", _("Envoi en cours")
+    REGISTERED = "registered", _("Enregistrée")
+    REJECTED = "rejected", _("Refusée")
+    HELD = "held", _("En attente de décision")
+
+
+class AttemptOutcome(models.TextChoices):
+    REGISTERED = "registered", _("Enregistrée")
+    FOUND = "found", _("Retrouvée par l'identifiant externe")
+    REJECTED = "rejected", _("Refusée")
+    UNAVAILABLE = "unavailable", _("Ordoclic indisponible")
+    HELD = "held", _("Mise en attente de décision")
+
+
+class Prescription(models.Model):
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="prescriptions"
+    )
+    prescriber = models.ForeignKey(
+        "practitioners.Practitioner", on_delete=models.PROTECT, related_name="prescriptions"
+    )
+    exercise_context = models.ForeignKey(
+        "practitioners.ExerciseContext",
+        on_delete=models.PROTECT,
+        related_name="prescriptions",
+        null=True,
+        blank=True,
+    )
+    status = models.CharField(
+        _("statut"), max_length=16, choices=BusinessStatus.choices, default=BusinessStatus.DRAFT
+    )
+    transmission_status = models.CharField(
+        _("transmission"),
+        max_length=16,
+        choices=TransmissionStatus.choices,
+        default=TransmissionStatus.NONE,
+    )
+    dispensing_status = models.CharField(
+        _("délivrance"),
+        max_length=16,
+        choices=DispensingStatus.choices,
+        default=DispensingStatus.NONE,
+    )
+    # Bumped by every change of the draft: analyses, alerts and decisions refer to it, and a
+    # form sent with an older version is refused instead of overwriting a newer draft.
+    version = models.PositiveIntegerField(_("version du brouillon"), default=1)
+    # The version whose missing analysis the prescriber acknowledged ("analyse non effectuée").
+    analysis_waived_version = models.PositiveIntegerField(null=True, blank=True)
+    software_version = models.CharField(_("version du logiciel"), max_length=32, blank=True)
+    external_id = models.UUIDField(_("identifiant externe"), default=uuid.uuid4, unique=True)
+    ordoclic_id = models.CharField(_("identifiant Ordoclic"), max_length=64, blank=True)
+    number = models.CharField(_("numéro unique"), max_length=64, null=True, blank=True, unique=True)
+    qr_payload = models.TextField(_("contenu du QR code"), blank=True)
+    transmission_error = models.TextField(_("dernier motif de refus"), blank=True)
+    replaces = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="replaced_by",
+        verbose_name=_("remplace"),
+    )
+    dispensing_follow_up_objection = models.BooleanField(
+        _("le patient s'oppose au suivi de la délivrance"), default=False
+    )
+    share_with_dmp = models.BooleanField(_("envoi vers Mon espace santé"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    signed_at = models.DateTimeField(null=True, blank=True)
+    registered_at = models.DateTimeField(null=True, blank=True)
+    consolidated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("ordonnance")
+        verbose_name_plural = _("ordonnances")
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["prescriber", "status", "-created_at"]),
+            models.Index(fields=["patient", "-created_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=BusinessStatus.values), name="prescription_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(transmission_status__in=TransmissionStatus.values),
+                name="prescription_transmission_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(dispensing_status__in=DispensingStatus.values),
+                name="prescription_dispensing_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(number__isnull=True) | Q(number__regex=r"^[A-Z0-9]+$"),
+                name="prescription_number_format",
+            ),
+            models.CheckConstraint(
+                condition=Q(status=BusinessStatus.DRAFT, transmission_status="none")
+                | (
+                    ~Q(status=BusinessStatus.DRAFT)
+                    & Q(signed_at__isnull=False, exercise_context__isnull=False)
+                    & ~Q(software_version="")
+                ),
+                name="prescription_signed_is_frozen",
+            ),
+            models.CheckConstraint(
+                condition=~Q(transmission_status=TransmissionStatus.REGISTERED)
+                | Q(number__isnull=False, registered_at__isnull=False),
+                name="prescription_registered_has_number",
+            ),
+            models.CheckConstraint(
+                condition=Q(version__gte=1), name="prescription_version_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number or f"Ordonnance {self.pk}"
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == BusinessStatus.DRAFT
+
+
+class PrescriptionLine(models.Model):
+    prescription = models.ForeignKey(Prescription, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveSmallIntegerField(default=0)
+    drug_code_system = models.CharField(
+        max_length=8, choices=CodeSystem.choices, default=CodeSystem.CIS
+    )
+    drug_code = models.CharField(_("code du médicament"), max_length=13)
+    label = models.CharField(_("médicament"), max_length=255)
+    substance = models.CharField(_("DCI"), max_length=255, blank=True)
+    form = models.CharField(_("forme"), max_length=120, blank=True)
+    route = models.CharField(_("voie"), max_length=64, blank=True)
+    # structured posology (HAS model)
+    dose = models.DecimalField(_("dose par prise"), max_digits=10, decimal_places=3)
+    unit = models.CharField(_("unité"), max_length=32)
+    moments = ArrayField(models.CharField(max_length=8), default=list, blank=True)
+    frequency_count = models.PositiveSmallIntegerField(_("prises"), default=1)
+    frequency_period = models.CharField(
+        max_length=8, choices=FrequencyPeriod.choices, default=FrequencyPeriod.DAY
+    )
+    as_needed = models.BooleanField(_("si besoin"), default=False)
+    max_per_24h = models.DecimalField(
+        _("maximum par 24 h"), max_digits=10, decimal_places=3, null=True, blank=True
+    )
+    duration_value = models.PositiveSmallIntegerField(_("durée"), null=True, blank=True)
+    duration_unit = models.CharField(
+        max_length=8, choices=DurationUnit.choices, default=DurationUnit.DAY
+    )
+    posology_text = models.CharField(_("posologie"), max_length=500)
+    quantity = models.CharField(_("quantité"), max_length=64, blank=True)
+    renewals = models.PositiveSmallIntegerField(_("renouvellements"), default=0)
+    non_substitutable = models.BooleanField(_("non substituable"), default=False)
+    non_substitutable_reason = models.CharField(
+        _("motif de non-substitution"),
+        max_length=3,
+        choices=NonSubstitutableReason.choices,
+        blank=True,
+    )
+    ald = models.BooleanField(_("en rapport avec l'ALD"), default=False)
+    instructions = models.CharField(_("instructions"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("ligne")
+        verbose_name_plural = _("lignes")
+        ordering = ["position", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(dose__gt=0), name="line_dose_positive"),
+            models.CheckConstraint(
+                condition=Q(frequency_count__gte=1), name="line_frequency_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(duration_value__isnull=True) | Q(duration_value__gt=0),
+                name="line_duration_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(max_per_24h__isnull=True)
+                | Q(as_needed=True, max_per_24h__gte=F("dose")),
+                name="line_max_per_24h_as_needed",
+            ),
+            models.CheckConstraint(condition=Q(renewals__lte=12), name="line_renewals_at_most_12"),
+            models.CheckConstraint(
+                condition=Q(non_substitutable=False, non_substitutable_reason="")
+                | Q(non_substitutable=True, non_substitutable_reason__in=["MTE", "EFG", "CIF"]),
+                name="line_non_substitutable_has_reason",
+            ),
+            models.CheckConstraint(condition=~Q(drug_code=""), name="line_drug_code_present"),
+            models.CheckConstraint(condition=~Q(posology_text=""), name="line_posology_present"),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def line_ref(self) -> str:
+        """The id the analysis echoes back in its alerts."""
+        return str(self.pk)
+
+
+class AnalysisRun(models.Model):
+    prescription = models.ForeignKey(
+        Prescription, on_delete=models.CASCADE, related_name="analysis_runs"
+    )
+    version = models.PositiveIntegerField()
+    outcome = models.CharField(max_length=16, choices=AnalysisOutcome.choices)
+    reason = models.TextField(blank=True)
+    ordoclic_analysis_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-version", "-pk"]
+        indexes = [models.Index(fields=["prescription", "-version"])]
+
+    def __str__(self) -> str:
+        return f"{self.prescription_id} v{self.version}: {self.outcome}"
+
+
+class Alert(models.Model):
+    prescription = models.ForeignKey(Prescription, on_delete=models.CASCADE, related_name="alerts")
+    analysis_run = models.ForeignKey(AnalysisRun, on_delete=models.CASCADE, related_name="alerts")
+    version = models.PositiveIntegerField()
+    ordoclic_alert_id = models.CharField(max_length=128)
+    level = models.CharField(max_length=8, choices=AlertLevel.choices)
+    type = models.CharField(max_length=64)
+    title = models.CharField(max_length=255)
+    message = models.TextField()
+    action = models.TextField(blank=True)
+    line_refs = ArrayField(models.CharField(max_length=32), default=list)
+    raw = models.JSONField()
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["analysis_run", "ordoclic_alert_id"], name="alert_unique_per_run"
+            ),
+            models.CheckConstraint(condition=Q(level__in=AlertLevel.values), name="alert_level"),
+        ]
+        indexes = [models.Index(fields=["prescription", "version"])]
+
+    def __str__(self) -> str:
+        return f"{self.level} {self.title}"
+
+
+class AlertDecision(models.Model):
+    """The prescriber's call on one alert. Append-only (database trigger)."""
+
+    alert = models.ForeignKey(Alert, on_delete=models.PROTECT, related_name="decisions")
+    prescription = models.ForeignKey(
+        Prescription, on_delete=models.PROTECT, related_name="decisions"
+    )
+    ordoclic_alert_id = models.CharField(max_length=128)
+    level = models.CharField(max_length=8, choices=AlertLevel.choices)
+    alert_payload = models.JSONField()
+    decision = models.CharField(max_length=8, choices=Decision.choices)
+    reason = models.TextField(_("justification"), blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(auto_now_add=True)
+    exercise_context = models.ForeignKey(
+        "practitioners.ExerciseContext", on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    version = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["decided_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(decision="maintain", level__in=["CI", "ASDEC"], reason=""),
+                name="decision_justified_for_ci_asdec",
+            ),
+            models.CheckConstraint(
+                condition=Q(decision__in=Decision.values), name="decision_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.decision} {self.level}"
+
+
+class AuditEvent(models.Model):
+    """Who did what on which prescription. Append-only (database trigger). `details` never
+    carries patient identity: ids, versions, levels, outcomes."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    action = models.CharField(max_length=64)
+    prescription = models.ForeignKey(
+        Prescription, on_delete=models.PROTECT, null=True, related_name="audit_events"
+    )
+    exercise_context = models.ForeignKey(
+        "practitioners.ExerciseContext", on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+    details = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        indexes = [models.Index(fields=["prescription", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.prescription_id}"
+
+
+class Submission(models.Model):
+    """The outbox row: created in the signing transaction; Postgres is the record of what must
+    be sent. The same idempotency key is reused on every attempt."""
+
+    prescription = models.OneToOneField(
+        Prescription, on_delete=models.PROTECT, related_name="submission"
+    )
+    status = models.CharField(
+        max_length=16, choices=SubmissionStatus.choices, default=SubmissionStatus.QUEUED
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    idempotency_key = models.UUIDField(default=uuid.uuid4, unique=True)
+    external_id = models.UUIDField(unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=SubmissionStatus.values), name="submission_status_valid"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"submission {self.pk} ({self.status})"
+
+
+class SubmissionAttempt(models.Model):
+    """One try to register a submission. Append-only (database trigger); no patient data."""
+
+    submission = models.ForeignKey(Submission, on_delete=models.PROTECT, related_name="attempt_log")
+    at = models.DateTimeField(auto_now_add=True)
+    outcome = models.CharField(max_length=16, choices=AttemptOutcome.choices)
+    latency_ms = models.PositiveIntegerField()
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.submission_id} {self.outcome}"
