@@ -175,6 +175,12 @@ ORDOCLIC_BREAKER_RESET_SECONDS = env_float("ORDOCLIC_BREAKER_RESET_SECONDS", 30.
 # Test RPPS numbers that fail Luhn but that Ordoclic's staging (and the sandbox) accept.
 ORDOCLIC_ALLOWED_TEST_RPPS = env_list("ORDOCLIC_ALLOWED_TEST_RPPS", [])
 
+# Alert levels on which the prescriber must decide (modify or maintain) before signing, and
+# those whose "maintain" needs a written justification (CI and ASDEC at least: the database
+# refuses an unjustified maintained CI or ASDEC whatever this says).
+PRESCRIPTION_DECISION_LEVELS = env_list("ORIGAMI_DECISION_LEVELS", ["CI", "ASDEC", "PE"])
+PRESCRIPTION_JUSTIFICATION_LEVELS = env_list("ORIGAMI_JUSTIFICATION_LEVELS", ["CI", "ASDEC"])
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
