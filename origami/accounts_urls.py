@@ -1,9 +1,12 @@
-"""Login, second factor and logout. Replaced by the practitioners' login flow."""
+"""Login (password, then TOTP code), logout, logout everywhere."""
 
-from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from . import views
+
 urlpatterns = [
-    path("connexion/", auth_views.LoginView.as_view(), name="login"),
-    path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
+    path("connexion/", views.login_password, name="login"),
+    path("connexion/code/", views.login_otp, name="login_otp"),
+    path("deconnexion/", views.logout_view, name="logout"),
+    path("deconnexion/partout/", views.logout_everywhere, name="logout_everywhere"),
 ]

@@ -9,5 +9,6 @@ urlpatterns = [
     path("patients/", include("origami.patients.urls")),
     path("praticiens/", include("practitioners.urls")),
     path("ordonnances/", include("prescriptions.urls")),
+    path("admin/login/", views.admin_login, name="admin_login"),
     path("admin/", admin.site.urls),
 ]

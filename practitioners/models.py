@@ -217,3 +217,33 @@ class ExerciseContext(models.Model):
         if self.finess:
             return ("FINESS", self.finess)
         return ("AM", self.am_number)
+
+
+class AccountEventKind(models.TextChoices):
+    LOGIN = "login", _("Connexion")
+    LOGOUT_EVERYWHERE = "logout_everywhere", _("Déconnexion de toutes les sessions")
+    EXERCISE_CONTEXT_CHOSEN = "exercise_context_chosen", _("Choix du lieu d'exercice")
+    ACCOUNT_CREATED = "account_created", _("Création du compte")
+
+
+class AccountEvent(models.Model):
+    """Append-only trace of what happened to an account and who did it (the database refuses
+    updates and deletes of these rows)."""
+
+    user = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="account_events", verbose_name=_("compte")
+    )
+    acting_user = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", verbose_name=_("auteur")
+    )
+    kind = models.CharField(_("événement"), max_length=32, choices=AccountEventKind.choices)
+    detail = models.JSONField(_("détail"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("date"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("événement de compte")
+        verbose_name_plural = _("événements de compte")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} — {self.user}"

@@ -1,4 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "practitioners"
-urlpatterns: list = []
+urlpatterns = [
+    path("lieu-d-exercice/", views.exercise_context, name="exercise_context"),
+]

@@ -1,0 +1,146 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .identifiers import clean_am_number, clean_finess, clean_rpps
+from .models import ExerciseContext, Practitioner, Profession, User
+
+
+class LoginForm(forms.Form):
+    username = forms.CharField(
+        label=_("Identifiant"),
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True}),
+    )
+    password = forms.CharField(
+        label=_("Mot de passe"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+
+class TotpForm(forms.Form):
+    code = forms.RegexField(
+        label=_("Code à 6 chiffres"),
+        regex=r"^\s*\d{3}\s?\d{3}\s*$",
+        error_messages={"invalid": _("Le code comporte 6 chiffres.")},
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "one-time-code",
+                "inputmode": "numeric",
+                "autofocus": True,
+                "maxlength": 7,
+            }
+        ),
+    )
+
+
+class PractitionerForm(forms.ModelForm):
+    """Admin form of a practitioner: the RPPS is normalised and checked before saving."""
+
+    class Meta:
+        model = Practitioner
+        fields = ["user", "rpps", "profession", "specialty", "is_active"]
+
+    def clean_rpps(self) -> str:
+        return clean_rpps(self.cleaned_data["rpps"])
+
+
+class ExerciseContextForm(forms.ModelForm):
+    class Meta:
+        model = ExerciseContext
+        fields = [
+            "name",
+            "finess",
+            "am_number",
+            "address",
+            "postcode",
+            "city",
+            "phone",
+            "is_active",
+        ]
+
+    def clean_finess(self) -> str:
+        value = self.cleaned_data.get("finess") or ""
+        return clean_finess(value) if value.strip() else ""
+
+    def clean_am_number(self) -> str:
+        value = self.cleaned_data.get("am_number") or ""
+        return clean_am_number(value) if value.strip() else ""
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not self.errors and not data.get("finess") and not data.get("am_number"):
+            raise forms.ValidationError(
+                _("Renseignez un numéro FINESS ou un numéro Assurance Maladie.")
+            )
+        return data
+
+
+class PractitionerAccountCreateForm(forms.Form):
+    """Everything needed to open a prescriber account in one go."""
+
+    username = forms.CharField(label=_("Identifiant de connexion"), max_length=150)
+    first_name = forms.CharField(label=_("Prénom"), max_length=150)
+    last_name = forms.CharField(label=_("Nom"), max_length=150)
+    email = forms.EmailField(label=_("Adresse électronique"), required=False)
+    password = forms.CharField(
+        label=_("Mot de passe initial"), strip=False, widget=forms.PasswordInput
+    )
+    rpps = forms.CharField(label=_("RPPS"), max_length=20)
+    profession = forms.ChoiceField(label=_("Profession"), choices=Profession.choices)
+    specialty = forms.CharField(label=_("Spécialité"), max_length=120, required=False)
+    context_name = forms.CharField(label=_("Structure d'exercice"), max_length=200)
+    finess = forms.CharField(label=_("FINESS"), max_length=12, required=False)
+    am_number = forms.CharField(label=_("Numéro Assurance Maladie"), max_length=12, required=False)
+    address = forms.CharField(label=_("Adresse"), max_length=255)
+    postcode = forms.RegexField(
+        label=_("Code postal"),
+        regex=r"^\d{5}$",
+        error_messages={"invalid": _("Le code postal comporte 5 chiffres.")},
+    )
+    city = forms.CharField(label=_("Ville"), max_length=120)
+    phone = forms.CharField(label=_("Téléphone"), max_length=20, required=False)
+
+    def clean_username(self) -> str:
+        username = self.cleaned_data["username"].strip()
+        if User.objects.filter(username__iexact=username).exists():
+            raise forms.ValidationError(_("Cet identifiant est déjà utilisé."))
+        return username
+
+    def clean_rpps(self) -> str:
+        rpps = clean_rpps(self.cleaned_data["rpps"])
+        if Practitioner.objects.filter(rpps=rpps).exists():
+            raise forms.ValidationError(_("Un praticien avec ce numéro RPPS existe déjà."))
+        return rpps
+
+    def clean_finess(self) -> str:
+        value = self.cleaned_data.get("finess") or ""
+        return clean_finess(value) if value.strip() else ""
+
+    def clean_am_number(self) -> str:
+        value = self.cleaned_data.get("am_number") or ""
+        return clean_am_number(value) if value.strip() else ""
+
+    def clean_password(self) -> str:
+        from django.contrib.auth.password_validation import validate_password
+
+        password = self.cleaned_data["password"]
+        validate_password(password, User(username=self.data.get("username", "")))
+        return password
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if (
+            "finess" not in self.errors
+            and "am_number" not in self.errors
+            and not data.get("finess")
+            and not data.get("am_number")
+        ):
+            self.add_error(
+                "finess", _("Renseignez un numéro FINESS ou un numéro Assurance Maladie.")
+            )
+        return data

@@ -1,0 +1,63 @@
+"""Reads about accounts, practitioners and exercise contexts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.http import HttpRequest
+
+from .models import ExerciseContext, Practitioner, Role
+
+# Session key holding the id of the exercise context chosen for this session.
+EXERCISE_CONTEXT_SESSION_KEY = "origami_exercise_context_id"
+
+
+def practitioner_for_user(*, user: Any) -> Practitioner | None:
+    """The practitioner record of a prescriber account, or None."""
+    if not user.is_authenticated or user.role != Role.PRESCRIBER:
+        return None
+    try:
+        return Practitioner.objects.select_related("user").get(user=user)
+    except Practitioner.DoesNotExist:
+        return None
+
+
+def exercise_contexts_for(*, practitioner: Practitioner) -> QuerySet[ExerciseContext]:
+    """The active exercise contexts of a practitioner, the last used one first."""
+    contexts = ExerciseContext.objects.filter(practitioner=practitioner, is_active=True)
+    return contexts.annotate(
+        is_last=Case(
+            When(pk=practitioner.last_exercise_context_id, then=Value(1)),
+            default=Value(0),
+            output_field=IntegerField(),
+        )
+    ).order_by("-is_last", "name")
+
+
+def current_exercise_context(request: HttpRequest) -> ExerciseContext | None:
+    """The exercise context the prescriber works in for this session, or None when it must be
+    asked first.
+
+    - the context chosen in this session, if it is still active and the user's own;
+    - otherwise, when the practitioner has exactly one active context, that one (chosen
+      automatically and stored in the session);
+    - otherwise None: with several contexts the prescriber picks one (never guessed, not even
+      from the last used one, which the chooser only lists first).
+    Views that need a context use `exercise_context_required` (practitioners.views).
+    """
+    practitioner = practitioner_for_user(user=request.user)
+    if practitioner is None:
+        return None
+    chosen_id = request.session.get(EXERCISE_CONTEXT_SESSION_KEY)
+    contexts = ExerciseContext.objects.filter(practitioner=practitioner, is_active=True)
+    if chosen_id is not None:
+        chosen = contexts.select_related("practitioner").filter(pk=chosen_id).first()
+        if chosen is not None:
+            return chosen
+        request.session.pop(EXERCISE_CONTEXT_SESSION_KEY, None)
+    only = list(contexts.select_related("practitioner")[:2])
+    if len(only) == 1:
+        request.session[EXERCISE_CONTEXT_SESSION_KEY] = only[0].pk
+        return only[0]
+    return None
