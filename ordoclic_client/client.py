@@ -110,6 +110,10 @@ class OrdoclicClient:
     def breaker(self) -> Breaker | None:
         return self._breaker
 
+    @property
+    def partner_id(self) -> str:
+        return self._credentials.partner_id
+
     def close(self) -> None:
         self._http.close()
 
