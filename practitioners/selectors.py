@@ -61,3 +61,8 @@ def current_exercise_context(request: HttpRequest) -> ExerciseContext | None:
         request.session[EXERCISE_CONTEXT_SESSION_KEY] = only[0].pk
         return only[0]
     return None
+
+
+# The Ordoclic currency check lives with the link service (practitioners/ordoclic.py); it is a
+# read, so it is offered here too, where the prescription services look for it.
+from .ordoclic import practitioner_ordoclic_current  # noqa: E402, F401

@@ -1,0 +1,215 @@
+"""The practitioner's link to Ordoclic: set when an admin links the account, re-verified before
+each signing.
+
+Ordoclic is called outside any database transaction (a slow API must not hold a row lock); the
+outcome is then written in one short transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, assert_never
+
+import redis
+from django.core.cache import cache
+from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ordoclic_client import Professional
+from ordoclic_client.results import Ok, Rejected, Result, Unavailable
+from origami.ordoclic import get_client
+
+from .models import OrdoclicLinkStatus, Practitioner
+
+logger = logging.getLogger(__name__)
+
+# How long a successful re-verification is trusted before the next signing checks again.
+CURRENT_CACHE_SECONDS = 5 * 60
+
+
+class OrdoclicUnavailable(Exception):
+    """Ordoclic could not be reached: the practitioner's link state was kept as it was, and the
+    attempt recorded in ``ordoclic_last_error``. ``message`` is for the person who asked."""
+
+    def __init__(self, practitioner: Practitioner, message: str) -> None:
+        super().__init__(message)
+        self.practitioner = practitioner
+        self.message = message
+
+
+def practitioner_link_ordoclic(*, practitioner: Practitioner, acting_user: Any) -> Practitioner:
+    """Validate the practitioner's RPPS at Ordoclic and store what it says.
+
+    * known and activated: ``linked``, with Ordoclic's professional id and the time verified;
+    * known but deactivated: ``deactivated`` (cannot sign until Ordoclic reactivates them);
+    * refused (unknown RPPS, credentials refused): ``error``, with a plain French reason;
+    * Ordoclic unreachable: the state is kept, the attempt recorded, and
+      :class:`OrdoclicUnavailable` raised so the caller can say so.
+    """
+    result = _validate(practitioner.rpps)
+    now = timezone.now()
+    previous = practitioner.ordoclic_link_status
+    match result:
+        case Ok(professional) if professional.rpps != practitioner.rpps:
+            _store(
+                practitioner,
+                status=OrdoclicLinkStatus.ERROR,
+                verified_at=now,
+                error=_("Ordoclic a répondu pour un autre numéro RPPS : liaison refusée."),
+            )
+        case Ok(professional) if professional.activated:
+            _store(
+                practitioner,
+                status=OrdoclicLinkStatus.LINKED,
+                professional_id=professional.id,
+                verified_at=now,
+                error="",
+            )
+        case Ok(professional):
+            _store(
+                practitioner,
+                status=OrdoclicLinkStatus.DEACTIVATED,
+                professional_id=professional.id,
+                verified_at=now,
+                error=_("Ce praticien est désactivé chez Ordoclic : il ne peut pas signer."),
+            )
+        case Rejected() as rejected:
+            _store(
+                practitioner,
+                status=OrdoclicLinkStatus.ERROR,
+                verified_at=now,
+                error=_refusal_message(rejected),
+            )
+        case Unavailable(reason=reason):
+            message = _(
+                "Ordoclic est injoignable (%(reason)s) : l'état de la liaison n'a pas changé. "
+                "Réessayez dans quelques minutes."
+            ) % {"reason": reason}
+            _store(practitioner, status=previous, error=message)
+            _trace(practitioner, acting_user, previous, "unavailable")
+            raise OrdoclicUnavailable(practitioner, message)
+        case _ as unreachable:
+            assert_never(unreachable)
+    _trace(practitioner, acting_user, previous, practitioner.ordoclic_link_status)
+    return practitioner
+
+
+def practitioner_ordoclic_current(*, practitioner: Practitioner) -> bool:
+    """Whether the practitioner may sign now: linked, and Ordoclic still gives a token for an
+    activated professional with the same id. A positive check is trusted for a few minutes.
+
+    When Ordoclic cannot be reached, the stored link decides: signing must keep working in
+    degraded mode (the prescription is queued and consolidates later).
+    """
+    if practitioner.ordoclic_link_status != OrdoclicLinkStatus.LINKED:
+        return False
+    key = _current_key(practitioner)
+    if _cache_get(key):
+        return True
+    try:
+        result = get_client().auth(rpps=practitioner.rpps)
+    except ImproperlyConfigured:
+        logger.error("Ordoclic client not configured: trusting the stored link")
+        return True
+    match result:
+        case Ok(answer):
+            professional = answer.identity.professional
+            current = (
+                professional.activated and professional.id == practitioner.ordoclic_professional_id
+            )
+            if current:
+                _cache_set(key)
+            return current
+        case Rejected():
+            return False
+        case Unavailable():
+            return True
+        case _ as unreachable:
+            assert_never(unreachable)
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+
+def _validate(rpps: str) -> Result[Professional]:
+    try:
+        client = get_client()
+    except ImproperlyConfigured as exc:
+        return Unavailable(_("client Ordoclic non configuré : %(problem)s") % {"problem": exc})
+    return client.professional_validate(rpps=rpps)
+
+
+def _refusal_message(rejected: Rejected) -> str:
+    if rejected.status == 404:
+        return _("Ce numéro RPPS est inconnu d'Ordoclic.")
+    if rejected.status == 401:
+        return _(
+            "Ordoclic refuse l'authentification pour ce numéro RPPS (numéro inconnu ou "
+            "identifiants partenaire refusés)."
+        )
+    if rejected.status == 403:
+        return _("Ordoclic refuse l'accès pour ce praticien.")
+    return _("Ordoclic a refusé la vérification (HTTP %(status)s) : %(detail)s") % {
+        "status": rejected.status,
+        "detail": rejected.message,
+    }
+
+
+def _store(
+    practitioner: Practitioner,
+    *,
+    status: str,
+    error: str,
+    verified_at: Any = None,
+    professional_id: Any = None,
+) -> None:
+    practitioner.ordoclic_link_status = status
+    practitioner.ordoclic_last_error = error
+    fields = ["ordoclic_link_status", "ordoclic_last_error", "updated_at"]
+    if verified_at is not None:
+        practitioner.ordoclic_verified_at = verified_at
+        fields.append("ordoclic_verified_at")
+    if professional_id is not None:
+        practitioner.ordoclic_professional_id = professional_id
+        fields.append("ordoclic_professional_id")
+    with transaction.atomic():
+        practitioner.save(update_fields=fields)
+    _cache_delete(_current_key(practitioner))
+
+
+def _trace(practitioner: Practitioner, acting_user: Any, previous: str, outcome: str) -> None:
+    # Account events have no kind for this yet: a log line with ids only (no names).
+    logger.info(
+        "ordoclic link checked practitioner=%s acting_user=%s previous=%s outcome=%s",
+        practitioner.pk,
+        getattr(acting_user, "pk", None),
+        previous,
+        outcome,
+    )
+
+
+def _current_key(practitioner: Practitioner) -> str:
+    return f"ordoclic:current:{practitioner.pk}:{practitioner.ordoclic_professional_id}"
+
+
+def _cache_get(key: str) -> bool:
+    try:
+        return bool(cache.get(key))
+    except redis.RedisError:
+        return False
+
+
+def _cache_set(key: str) -> None:
+    try:
+        cache.set(key, True, CURRENT_CACHE_SECONDS)
+    except redis.RedisError:
+        logger.warning("cache unreachable: Ordoclic currency not remembered")
+
+
+def _cache_delete(key: str) -> None:
+    try:
+        cache.delete(key)
+    except redis.RedisError:
+        logger.warning("cache unreachable: Ordoclic currency not forgotten")
