@@ -1,9 +1,22 @@
 """Shared fixtures. Tests run on real PostgreSQL and Redis (see README: running the tests)."""
 
-from collections.abc import Callable
+from __future__ import annotations
 
+import json
+import select
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import httpx
 import pytest
 from django.test import Client
+
+if TYPE_CHECKING:
+    from ordoclic_client.sandbox import Sandbox
 
 
 @pytest.fixture
@@ -17,3 +30,79 @@ def logged_in_client(client: Client) -> Callable[..., Client]:
         return login(client, user)
 
     return _login
+
+
+# --- Ordoclic sandbox ------------------------------------------------------------------------
+# `sandbox`: the sandbox in this process, fresh per test (its SQLite state in tmp_path); plug
+# `sandbox.transport` into an httpx.Client. `served_sandbox`: the sandbox as a separate HTTP
+# process (one per test session, on a free port), reset through POST /_sandbox/reset before
+# each test. Control API (faults, ledger, dispense, reset): README, "Ordoclic sandbox".
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
+    from ordoclic_client.sandbox import Sandbox
+
+    instance = Sandbox(tmp_path / "sandbox")
+    yield instance
+    instance.close()
+
+
+@dataclass(frozen=True)
+class ServedSandbox:
+    base_url: str
+    partner_id: str
+    private_key_path: Path
+    state_dir: Path
+
+    @property
+    def private_key_pem(self) -> bytes:
+        return self.private_key_path.read_bytes()
+
+    def control(self) -> httpx.Client:
+        """A client for the /_sandbox/ control API."""
+        return httpx.Client(base_url=self.base_url, timeout=10)
+
+
+@pytest.fixture(scope="session")
+def served_sandbox_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedSandbox]:
+    state = tmp_path_factory.mktemp("served-sandbox")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "ordoclic_client.sandbox",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--state",
+            str(state),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    assert process.stdout is not None
+    ready, _, _ = select.select([process.stdout], [], [], 60)
+    first_line = process.stdout.readline() if ready else ""
+    if "http://" not in first_line:
+        process.kill()
+        raise RuntimeError(f"the served sandbox did not start: {first_line!r}")
+    partner = json.loads((state / "partner.json").read_text())
+    yield ServedSandbox(
+        base_url=first_line.split()[-1],
+        partner_id=partner["partnerId"],
+        private_key_path=Path(partner["privateKeyPath"]),
+        state_dir=state,
+    )
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture
+def served_sandbox(served_sandbox_process: ServedSandbox) -> ServedSandbox:
+    with served_sandbox_process.control() as control:
+        control.post("/_sandbox/reset").raise_for_status()
+    return served_sandbox_process

@@ -1,0 +1,22 @@
+"""Text folding shared by the catalogue search and the substance matcher."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_NON_WORD = re.compile(r"[^0-9a-z]+")
+
+
+def fold(text: str) -> str:
+    """Lower-case, accent-free, single-spaced words.
+
+    "Acide ACÉTYLSALICYLIQUE" -> "acide acetylsalicylique"."""
+    text = text.replace("œ", "oe").replace("Œ", "oe").replace("æ", "ae").replace("Æ", "ae")
+    decomposed = unicodedata.normalize("NFKD", text)
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return _NON_WORD.sub(" ", stripped.lower()).strip()
+
+
+def words(text: str) -> list[str]:
+    return fold(text).split()
