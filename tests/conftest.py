@@ -16,6 +16,7 @@ import pytest
 from django.test import Client
 
 if TYPE_CHECKING:
+    from ordoclic_client import OrdoclicClient
     from ordoclic_client.sandbox import Sandbox
 
 
@@ -106,3 +107,30 @@ def served_sandbox(served_sandbox_process: ServedSandbox) -> ServedSandbox:
     with served_sandbox_process.control() as control:
         control.post("/_sandbox/reset").raise_for_status()
     return served_sandbox_process
+
+
+# --- Ordoclic client -------------------------------------------------------------------------
+# `ordoclic`: the in-process sandbox wired into `origami.ordoclic.get_client()` for the test;
+# `ordoclic.client` is that client, `ordoclic.sandbox` the sandbox (control API, state).
+
+
+@dataclass(frozen=True)
+class OrdoclicWiring:
+    sandbox: Sandbox
+    client: OrdoclicClient
+
+
+@pytest.fixture
+def ordoclic(sandbox: Sandbox) -> Iterator[OrdoclicWiring]:
+    from ordoclic_client import OrdoclicClient, PartnerCredentials, build_http_client
+    from origami.ordoclic import override_client
+
+    client = OrdoclicClient(
+        http=build_http_client(base_url="http://sandbox", transport=sandbox.transport),
+        credentials=PartnerCredentials(
+            partner_id=sandbox.partner_id, private_key_pem=sandbox.private_key_pem
+        ),
+    )
+    with override_client(client):
+        yield OrdoclicWiring(sandbox=sandbox, client=client)
+    client.close()
