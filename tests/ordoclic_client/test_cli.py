@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -153,3 +154,81 @@ def test_options_come_from_the_environment_and_a_closed_port_exits_2(key_file: P
     assert done.returncode == 2
     assert json.loads(done.stdout)["unavailable"]["sent"] is False
     assert done.stderr == "Ordoclic is unavailable: connection refused.\n"
+
+
+# --- against the served sandbox, as the README shows --------------------------------------------
+
+
+def run_cli(served: Any, *argv: str) -> subprocess.CompletedProcess[str]:
+    env = os.environ | {
+        "ORDOCLIC_BASE_URL": served.base_url,
+        "ORDOCLIC_PARTNER_ID": served.partner_id,
+        "ORDOCLIC_PRIVATE_KEY_PATH": str(served.private_key_path),
+        "ORDOCLIC_RPPS": RPPS,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "ordoclic_client", *argv],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.served
+def test_served_sandbox_auth_validate_and_search(served_sandbox: Any) -> None:
+    auth = run_cli(served_sandbox, "auth")
+    validate = run_cli(served_sandbox, "professional", "validate", "10100004562")
+    search = run_cli(served_sandbox, "drugs", "search", "doliprane", "--per-page", "3")
+
+    assert (auth.returncode, auth.stderr) == (0, "")
+    assert json.loads(auth.stdout)["identity"]["professional"]["rpps"] == RPPS
+    assert validate.returncode == 0
+    assert json.loads(validate.stdout)["rpps"] == "10100004562"
+    assert search.returncode == 0
+    assert json.loads(search.stdout)["per_page"] == 3
+
+
+@pytest.mark.served
+def test_served_sandbox_analyse_a_file(served_sandbox: Any, tmp_path: Path) -> None:
+    def first_cis(text: str) -> str:
+        page = json.loads(run_cli(served_sandbox, "drugs", "search", text).stdout)
+        return str(page["items"][0]["cis"])
+
+    request = {
+        "patient": {"birthDate": "1961-05-14", "sex": "M"},
+        "lines": [
+            {"lineId": "l1", "drug": {"code": first_cis("simvastatine")}, "dose": 1, "unit": "cp"},
+            {"lineId": "l2", "drug": {"code": first_cis("zeclar")}, "dose": 1, "unit": "cp"},
+        ],
+    }
+    path = tmp_path / "analysis.json"
+    path.write_text(json.dumps(request))
+
+    done = run_cli(served_sandbox, "analyse", str(path))
+
+    assert done.returncode == 0, done.stderr
+    levels = [a["level"] for a in json.loads(done.stdout)["alerts"]]
+    assert "CI" in levels
+
+
+@pytest.mark.served
+def test_served_sandbox_refusal_exits_1(served_sandbox: Any) -> None:
+    done = run_cli(served_sandbox, "prescription", "get", "3f1c0a9e-0000-4000-8000-000000000000")
+
+    assert done.returncode == 1
+    assert json.loads(done.stdout)["rejected"]["status"] == 404
+    assert done.stderr.startswith("Ordoclic refused the request (HTTP 404)")
+
+
+@pytest.mark.served
+def test_served_sandbox_down_exits_2(served_sandbox: Any) -> None:
+    with served_sandbox.control() as control:
+        control.post("/_sandbox/faults", json={"mode": "down"}).raise_for_status()
+
+    done = run_cli(served_sandbox, "drugs", "search", "doliprane")
+
+    assert done.returncode == 2
+    assert "Ordoclic is unavailable: server error (HTTP 503)" in done.stderr
