@@ -1,4 +1,20 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "prescriptions"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.prescription_list, name="list"),
+    path("nouvelle/<int:patient_id>/", views.prescription_create, name="create"),
+    path("<int:pk>/", views.prescription_detail, name="detail"),
+    path("<int:pk>/medicaments/", views.drug_search, name="drug_search"),
+    path("<int:pk>/lignes/", views.line_add, name="line_add"),
+    path("<int:pk>/lignes/<int:line_id>/", views.line_update, name="line_update"),
+    path("<int:pk>/lignes/<int:line_id>/supprimer/", views.line_remove, name="line_remove"),
+    path("<int:pk>/options/", views.options_update, name="options"),
+    path("<int:pk>/analyse/", views.analyse, name="analyse"),
+    path("<int:pk>/alertes/<int:alert_id>/", views.alert_decide, name="alert_decide"),
+    path("<int:pk>/sans-analyse/", views.analysis_waive, name="waive"),
+    path("<int:pk>/signer/", views.sign, name="sign"),
+    path("<int:pk>/copie/", views.paper_copy, name="paper"),
+]

@@ -1,0 +1,283 @@
+"""Reads of the prescription screens. Every list starts from `prescriptions_visible_to`: a
+prescriber sees their own prescriptions and those shared with them (django-guardian object
+permission, e.g. a replacing prescriber); nobody else sees any."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from guardian.shortcuts import get_objects_for_user
+
+from practitioners.models import Role
+
+from .models import (
+    Alert,
+    AlertDecision,
+    AnalysisOutcome,
+    AnalysisRun,
+    BusinessStatus,
+    Decision,
+    Prescription,
+    PrescriptionLine,
+    TransmissionStatus,
+)
+from .rules import LEVEL_RANK, alerts_ordered, level_needs_decision, level_needs_justification
+
+VIEW_PERM = "prescriptions.view_prescription"
+CHANGE_PERM = "prescriptions.change_prescription"
+
+# A registered line without a duration counts as a current treatment for this long.
+CURRENT_TREATMENT_DEFAULT_DAYS = 90
+
+LIST_FILTERS = ("drafts", "sent", "attention", "cancelled")
+
+
+def prescriptions_visible_to(*, user: Any, perm: str = VIEW_PERM) -> QuerySet[Prescription]:
+    if not user.is_authenticated or user.role != Role.PRESCRIBER:
+        return Prescription.objects.none()
+    shared = get_objects_for_user(
+        user, perm, klass=Prescription, accept_global_perms=False, with_superuser=False
+    ).values("pk")
+    return Prescription.objects.filter(Q(prescriber__user=user) | Q(pk__in=shared))
+
+
+def prescription_get_for(*, user: Any, pk: int, for_change: bool = False) -> Prescription:
+    """The prescription if the user may see it (or change it); 404 otherwise, so that another
+    prescriber's prescription is indistinguishable from one that does not exist."""
+    perm = CHANGE_PERM if for_change else VIEW_PERM
+    found = (
+        prescriptions_visible_to(user=user, perm=perm)
+        .select_related("patient", "prescriber__user", "exercise_context", "replaces", "submission")
+        .filter(pk=pk)
+        .first()
+    )
+    if found is None:
+        raise Http404
+    return found
+
+
+def user_may_change(*, user: Any, prescription: Prescription) -> bool:
+    if prescription.prescriber.user_id == user.pk:
+        return True
+    return bool(user.has_perm(CHANGE_PERM, prescription))
+
+
+def prescription_list_for(*, user: Any, filter_name: str = "") -> QuerySet[Prescription]:
+    prescriptions = prescriptions_visible_to(user=user).select_related("patient")
+    if filter_name == "drafts":
+        prescriptions = prescriptions.filter(status=BusinessStatus.DRAFT)
+    elif filter_name == "sent":
+        prescriptions = prescriptions.filter(
+            status=BusinessStatus.SIGNED,
+            transmission_status__in=[
+                TransmissionStatus.REGISTERED,
+                TransmissionStatus.QUEUED,
+                TransmissionStatus.SENDING,
+            ],
+        )
+    elif filter_name == "attention":
+        prescriptions = prescriptions.filter(
+            transmission_status__in=[TransmissionStatus.HELD, TransmissionStatus.REJECTED]
+        )
+    elif filter_name == "cancelled":
+        prescriptions = prescriptions.filter(
+            status__in=[BusinessStatus.CANCELLED, BusinessStatus.REPLACED]
+        )
+    return prescriptions.order_by("-created_at")
+
+
+def prescription_history_for_patient(*, user: Any, patient_id: int) -> QuerySet[Prescription]:
+    return (
+        prescriptions_visible_to(user=user)
+        .filter(patient_id=patient_id)
+        .prefetch_related("lines")
+        .order_by("-created_at")
+    )
+
+
+def current_treatment_lines(
+    *, patient_id: int, exclude_prescription_id: int | None = None
+) -> list[PrescriptionLine]:
+    """Lines of the patient's signed prescriptions still running: what the patient takes now,
+    for the analysis and the banner."""
+    now = timezone.now()
+    since = now - timedelta(days=366 * 2)
+    lines = (
+        PrescriptionLine.objects.filter(
+            prescription__patient_id=patient_id,
+            prescription__status=BusinessStatus.SIGNED,
+            prescription__signed_at__gte=since,
+        )
+        .select_related("prescription")
+        .order_by("-prescription__signed_at", "position")
+    )
+    if exclude_prescription_id is not None:
+        lines = lines.exclude(prescription_id=exclude_prescription_id)
+    running = []
+    for line in lines:
+        signed_at = line.prescription.signed_at
+        assert signed_at is not None
+        if line.duration_value is None:
+            days = CURRENT_TREATMENT_DEFAULT_DAYS
+        else:
+            factor = {"day": 1, "week": 7, "month": 30}[line.duration_unit]
+            days = line.duration_value * factor * (line.renewals + 1)
+        if signed_at + timedelta(days=days) >= now:
+            running.append(line)
+    return running
+
+
+@dataclass
+class AlertView:
+    alert: Alert
+    line_labels: list[str]
+    needs_decision: bool
+    needs_justification: bool
+    decision: AlertDecision | None
+
+    @property
+    def decided(self) -> bool:
+        return self.decision is not None and self.decision.decision == Decision.MAINTAIN
+
+    @property
+    def level_class(self) -> str:
+        return f"level-{self.alert.level.lower()}"
+
+
+@dataclass
+class Screen:
+    """Everything the prescription screen shows, read in a constant number of queries."""
+
+    prescription: Prescription
+    lines: list[PrescriptionLine]
+    run: AnalysisRun | None
+    alerts: list[AlertView]
+    current_treatments: list[PrescriptionLine]
+    blockers: list[str] = field(default_factory=list)
+
+    @property
+    def analysis_done(self) -> bool:
+        return self.run is not None and self.run.outcome == AnalysisOutcome.DONE
+
+    @property
+    def analysis_failed(self) -> bool:
+        return self.run is not None and self.run.outcome != AnalysisOutcome.DONE
+
+    @property
+    def analysis_waived(self) -> bool:
+        p = self.prescription
+        return p.analysis_waived_version == p.version
+
+    @property
+    def can_sign(self) -> bool:
+        return self.prescription.is_draft and not self.blockers
+
+    @property
+    def alerts_by_line(self) -> dict[str, str]:
+        """Highest alert level per line ref, to badge each line."""
+        highest: dict[str, str] = {}
+        for view in self.alerts:
+            for ref in view.alert.line_refs:
+                current = highest.get(ref)
+                if current is None or LEVEL_RANK[view.alert.level] > LEVEL_RANK[current]:
+                    highest[ref] = view.alert.level
+        return highest
+
+
+def latest_decisions(*, prescription: Prescription) -> dict[str, AlertDecision]:
+    """The prescriber's latest decision per Ordoclic alert id (ids are stable for the same
+    finding on the same lines, so a decision survives a re-analysis that finds it again)."""
+    decisions: dict[str, AlertDecision] = {}
+    for decision in AlertDecision.objects.filter(prescription=prescription).order_by(
+        "decided_at", "pk"
+    ):
+        decisions[decision.ordoclic_alert_id] = decision
+    return decisions
+
+
+def decision_covers(decision: AlertDecision | None, alert: Alert) -> bool:
+    """A maintained decision covers the alert unless the alert has since become more severe."""
+    return (
+        decision is not None
+        and decision.decision == Decision.MAINTAIN
+        and LEVEL_RANK[decision.level] >= LEVEL_RANK[alert.level]
+    )
+
+
+def prescription_screen(*, prescription: Prescription, account_current: bool = True) -> Screen:
+    """Lines, the analysis of the current version and its alerts with the decisions taken."""
+    lines = list(prescription.lines.all().order_by("position", "pk"))
+    run = (
+        AnalysisRun.objects.filter(prescription=prescription, version=prescription.version)
+        .prefetch_related(Prefetch("alerts", queryset=Alert.objects.order_by("pk")))
+        .order_by("-pk")
+        .first()
+    )
+    decisions = latest_decisions(prescription=prescription)
+    labels = {line.line_ref: line.label for line in lines}
+    treatments = current_treatment_lines(
+        patient_id=prescription.patient_id, exclude_prescription_id=prescription.pk
+    )
+    from .payloads import current_treatment_ref
+
+    labels.update(
+        {
+            current_treatment_ref(t): _("%(label)s (traitement en cours)") % {"label": t.label}
+            for t in treatments
+        }
+    )
+    views = []
+    for alert in alerts_ordered(run.alerts.all() if run else []):
+        decision = decisions.get(alert.ordoclic_alert_id)
+        views.append(
+            AlertView(
+                alert=alert,
+                line_labels=[labels.get(ref, ref) for ref in alert.line_refs],
+                needs_decision=level_needs_decision(alert.level),
+                needs_justification=level_needs_justification(alert.level),
+                decision=decision if decision_covers(decision, alert) else None,
+            )
+        )
+    screen = Screen(
+        prescription=prescription,
+        lines=lines,
+        run=run,
+        alerts=views,
+        current_treatments=treatments,
+    )
+    screen.blockers = sign_blockers(screen=screen, account_current=account_current)
+    return screen
+
+
+def sign_blockers(*, screen: Screen, account_current: bool) -> list[str]:
+    """Why the prescription cannot be signed yet, in the prescriber's words."""
+    prescription = screen.prescription
+    blockers = []
+    if not prescription.is_draft:
+        return [_("Cette ordonnance est déjà signée.")]
+    if not account_current:
+        blockers.append(
+            _("Votre compte n'est pas actif chez Ordoclic : contactez l'administrateur.")
+        )
+    if prescription.exercise_context_id is None:
+        blockers.append(_("Choisissez le lieu d'exercice."))
+    if not screen.lines:
+        blockers.append(_("Ajoutez au moins un médicament."))
+    elif screen.run is None:
+        blockers.append(_("Analyse en cours…"))
+    elif screen.analysis_failed and not screen.analysis_waived:
+        blockers.append(
+            _("Analyse non effectuée : confirmez que vous signez sans analyse, ou réessayez.")
+        )
+    undecided = [v for v in screen.alerts if v.needs_decision and not v.decided]
+    if undecided:
+        blockers.append(
+            _("%(count)s alerte(s) attendent votre décision.") % {"count": len(undecided)}
+        )
+    return blockers

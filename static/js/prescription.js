@@ -1,0 +1,124 @@
+// The prescription screen: keyboard-first drug picking, "Modifier" focusing the line, printing,
+// and a visible retry when a request from the browser fails (nothing typed is lost: htmx only
+// swaps on success, so the form keeps its values while we retry).
+(function () {
+  "use strict";
+
+  var RETRY_DELAYS = [1000, 2000, 4000, 8000, 15000];
+  var retries = new WeakMap();
+
+  function $(selector, root) { return (root || document).querySelector(selector); }
+
+  function status(text) {
+    var box = $("#connection-status");
+    if (!box) return;
+    box.textContent = text || "";
+    box.classList.toggle("hidden", !text);
+  }
+
+  function pickDrug(button) {
+    var form = $("#add-line");
+    if (!form) return;
+    ["code", "label", "substance", "form", "route", "unit"].forEach(function (key) {
+      var input = form.querySelector('input[name="drug_' + key + '"]');
+      if (input) input.value = button.dataset[key] || "";
+    });
+    var chosen = $("#drug-chosen");
+    if (chosen) {
+      chosen.querySelector("strong").textContent = button.dataset.label || "";
+      chosen.classList.remove("hidden");
+    }
+    var results = $("#drug-results");
+    if (results) results.innerHTML = "";
+    var posology = $("#posology-input");
+    if (posology) posology.focus();
+  }
+
+  document.addEventListener("click", function (event) {
+    var drug = event.target.closest(".rx-drug");
+    if (drug) { event.preventDefault(); pickDrug(drug); return; }
+    var modify = event.target.closest("[data-focus-line]");
+    if (modify) {
+      var line = document.getElementById("line-" + modify.dataset.focusLine);
+      if (line) {
+        var details = line.querySelector("details");
+        if (details) details.open = true;
+        line.classList.add("rx-focus");
+        var input = line.querySelector('input[name="posology"]');
+        if (input) { input.focus(); input.select(); }
+        line.scrollIntoView({ block: "center" });
+      }
+      return;
+    }
+    if (event.target.closest(".js-print")) { window.print(); }
+  });
+
+  // Arrow keys move between the search box and the results; Enter picks.
+  document.addEventListener("keydown", function (event) {
+    var target = event.target;
+    if (target.id === "drug-search" && event.key === "ArrowDown") {
+      var first = $("#drug-results .rx-drug");
+      if (first) { event.preventDefault(); first.focus(); }
+    } else if (target.id === "drug-search" && event.key === "Enter") {
+      event.preventDefault();
+      var only = $("#drug-results .rx-drug");
+      if (only) pickDrug(only);
+    } else if (target.classList && target.classList.contains("rx-drug")) {
+      if (event.key === "ArrowDown" && target.nextElementSibling) { event.preventDefault(); target.nextElementSibling.focus(); }
+      if (event.key === "ArrowUp") {
+        event.preventDefault();
+        (target.previousElementSibling && target.previousElementSibling.classList.contains("rx-drug")
+          ? target.previousElementSibling : $("#drug-search")).focus();
+      }
+    }
+  });
+
+  function retry(elt, verb) {
+    var attempt = retries.get(elt) || 0;
+    if (attempt >= RETRY_DELAYS.length) {
+      status("La connexion ne revient pas. Votre saisie est conservée : réessayez dans un instant.");
+      retries.delete(elt);
+      return;
+    }
+    retries.set(elt, attempt + 1);
+    status("Connexion perdue : votre saisie est conservée, nouvel essai dans " +
+      Math.round(RETRY_DELAYS[attempt] / 1000) + " s…");
+    window.setTimeout(function () {
+      if (!document.body.contains(elt)) return;
+      if (elt.tagName === "FORM") { htmx.trigger(elt, "submit"); }
+      else if (verb === "post" && elt.id === "analysis") { htmx.trigger(document.body, "draft-changed"); }
+      else { htmx.trigger(elt, elt.id === "drug-search" ? "search" : "click"); }
+    }, RETRY_DELAYS[attempt]);
+  }
+
+  document.addEventListener("htmx:sendError", function (event) {
+    var elt = event.detail.elt;
+    retry(elt.closest("form") || elt, event.detail.requestConfig && event.detail.requestConfig.verb);
+  });
+  document.addEventListener("htmx:responseError", function (event) {
+    var code = event.detail.xhr ? event.detail.xhr.status : 0;
+    if (code >= 500) {
+      var elt = event.detail.elt;
+      retry(elt.closest("form") || elt, event.detail.requestConfig && event.detail.requestConfig.verb);
+    } else {
+      status("La demande a été refusée (" + code + "). Rechargez la page : votre ordonnance est enregistrée.");
+    }
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (event.detail.successful) {
+      var elt = event.detail.elt;
+      retries.delete(elt.closest("form") || elt);
+      status("");
+    }
+  });
+
+  // After a line is added, the search box is ready for the next drug.
+  document.addEventListener("htmx:afterSettle", function () {
+    var form = $("#add-line");
+    if (form && form.dataset.focusSearch === "1") {
+      var search = $("#drug-search");
+      if (search) search.focus();
+      form.dataset.focusSearch = "";
+    }
+  });
+})();

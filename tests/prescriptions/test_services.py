@@ -1,0 +1,336 @@
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.db import connection, transaction
+
+from prescriptions import services
+from prescriptions.models import (
+    AlertDecision,
+    AnalysisOutcome,
+    AuditEvent,
+    BusinessStatus,
+    Prescription,
+    Submission,
+    TransmissionStatus,
+)
+from prescriptions.selectors import prescription_screen
+from prescriptions.services import DrugChoice, LineInput, PrescriptionError, StaleVersion
+from tests.factories import PatientFactory
+
+from .conftest import linked_prescriber
+from .fakes import DRUGS
+
+pytestmark = pytest.mark.django_db
+
+SIMVA = DrugChoice.from_drug(DRUGS["65210301"])
+CLARI = DrugChoice.from_drug(DRUGS["67997205"])
+
+
+def draft_for(user: Any, patient: Any) -> Prescription:
+    return services.prescription_create_draft(
+        patient=patient,
+        prescriber=user.practitioner,
+        acting_user=user,
+        exercise_context=user.practitioner.exercise_contexts.first(),
+    )
+
+
+def add(prescription: Prescription, user: Any, drug: DrugChoice, posology: str) -> Any:
+    prescription.refresh_from_db()
+    return services.prescription_line_add(
+        prescription=prescription,
+        acting_user=user,
+        version=prescription.version,
+        drug=drug,
+        data=LineInput(posology=posology),
+    )
+
+
+def analysed(prescription: Prescription, user: Any) -> Any:
+    prescription.refresh_from_db()
+    services.prescription_analyse(prescription=prescription, acting_user=user)
+    prescription.refresh_from_db()
+    return prescription_screen(prescription=prescription)
+
+
+def sign(prescription: Prescription, user: Any, capture: Any) -> services.SignOutcome:
+    prescription.refresh_from_db()
+    with capture(execute=True):
+        return services.prescription_sign(
+            prescription=prescription, acting_user=user, version=prescription.version
+        )
+
+
+def test_ci_alert_must_be_maintained_with_a_justification_before_signing(
+    prescriber: Any, patient: Any, fake_ordoclic: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    prescription = draft_for(prescriber, patient)
+    add(prescription, prescriber, SIMVA, "1 cp le soir 1 mois")
+    add(prescription, prescriber, CLARI, "1 cp matin et soir 7j")
+    screen = analysed(prescription, prescriber)
+
+    [alert_view] = screen.alerts
+    assert alert_view.alert.level == "CI"
+    assert alert_view.line_labels == [SIMVA.label, CLARI.label]
+    assert not screen.can_sign
+    with pytest.raises(PrescriptionError, match="attendent votre décision"):
+        sign(prescription, prescriber, django_capture_on_commit_callbacks)
+
+    with pytest.raises(PrescriptionError, match="Justifiez le maintien"):
+        services.alert_decide(
+            alert=alert_view.alert,
+            acting_user=prescriber,
+            decision="maintain",
+            reason="  ",
+            version=prescription.version,
+        )
+    assert not AlertDecision.objects.exists()
+
+    services.alert_decide(
+        alert=alert_view.alert,
+        acting_user=prescriber,
+        decision="maintain",
+        reason="Statine suspendue pendant l'antibiothérapie",
+        version=prescription.version,
+    )
+    assert prescription_screen(prescription=prescription).can_sign
+
+    sign(prescription, prescriber, django_capture_on_commit_callbacks)
+    prescription.refresh_from_db()
+    assert prescription.status == BusinessStatus.SIGNED
+    assert prescription.transmission_status == TransmissionStatus.REGISTERED
+    assert prescription.number
+    assert prescription.software_version
+    decision = AlertDecision.objects.get()
+    assert (decision.level, decision.decision, decision.version) == (
+        "CI",
+        "maintain",
+        prescription.version,
+    )
+    actions = list(
+        AuditEvent.objects.filter(prescription=prescription).values_list("action", flat=True)
+    )
+    assert "alert_decided" in actions
+    assert "signed" in actions
+    assert "registered" in actions
+
+
+def test_removing_a_drug_clears_the_alert_and_allows_signing(
+    prescriber: Any, patient: Any, fake_ordoclic: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    prescription = draft_for(prescriber, patient)
+    add(prescription, prescriber, SIMVA, "1 cp le soir 1 mois")
+    clari = add(prescription, prescriber, CLARI, "1 cp matin et soir 7j")
+    assert analysed(prescription, prescriber).alerts
+
+    prescription.refresh_from_db()
+    services.prescription_line_remove(
+        line=clari, acting_user=prescriber, version=prescription.version
+    )
+    screen = analysed(prescription, prescriber)
+    assert screen.alerts == []
+    assert screen.can_sign
+    sign(prescription, prescriber, django_capture_on_commit_callbacks)
+    prescription.refresh_from_db()
+    assert prescription.transmission_status == TransmissionStatus.REGISTERED
+
+
+def test_unavailable_analysis_is_shown_as_not_done_and_must_be_acknowledged(
+    prescriber: Any, patient: Any, fake_ordoclic: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    prescription = draft_for(prescriber, patient)
+    add(prescription, prescriber, SIMVA, "1 cp le soir")
+    fake_ordoclic.down = True
+    screen = analysed(prescription, prescriber)
+    assert screen.run.outcome == AnalysisOutcome.UNAVAILABLE
+    assert screen.analysis_failed
+    assert any("Analyse non effectuée" in b for b in screen.blockers)
+
+    services.prescription_analysis_waive(
+        prescription=prescription, acting_user=prescriber, version=prescription.version
+    )
+    prescription.refresh_from_db()
+    assert prescription_screen(prescription=prescription).can_sign
+    sign(prescription, prescriber, django_capture_on_commit_callbacks)
+    prescription.refresh_from_db()
+    # Ordoclic is down: signed and kept in the outbox, never lost.
+    assert prescription.status == BusinessStatus.SIGNED
+    assert prescription.transmission_status == TransmissionStatus.QUEUED
+    submission = Submission.objects.get(prescription=prescription)
+    assert submission.status == "queued"
+    assert submission.attempts == 1
+    assert submission.next_attempt_at is not None
+
+
+def test_a_stale_version_is_refused_and_nothing_is_overwritten(
+    prescriber: Any, patient: Any, fake_ordoclic: Any
+) -> None:
+    prescription = draft_for(prescriber, patient)
+    line = add(prescription, prescriber, SIMVA, "1 cp le soir")
+    stale = prescription.version - 1
+    with pytest.raises(StaleVersion, match="modifiée entre-temps"):
+        services.prescription_line_update(
+            line=line,
+            acting_user=prescriber,
+            version=stale,
+            data=LineInput(posology="2 cp le soir"),
+        )
+    line.refresh_from_db()
+    assert line.posology_text == "1 comprimé le soir"
+
+
+@pytest.mark.parametrize(
+    ("posology", "message"),
+    [
+        ("40 cp matin", "valeur impossible"),
+        ("1 cp pendant 0 jours", "au moins un jour"),
+        ("", "Indiquez une posologie"),
+    ],
+)
+def test_bad_posology_adds_no_line(
+    prescriber: Any, patient: Any, posology: str, message: str
+) -> None:
+    prescription = draft_for(prescriber, patient)
+    with pytest.raises(PrescriptionError, match=message):
+        add(prescription, prescriber, SIMVA, posology)
+    assert prescription.lines.count() == 0
+
+
+def test_non_substitution_reasons_follow_the_rules(prescriber: Any, patient: Any) -> None:
+    prescription = draft_for(prescriber, patient)
+    levothyrox = DrugChoice.from_drug(DRUGS["68416845"])
+
+    def add_ns(drug: DrugChoice, reason: str) -> Any:
+        prescription.refresh_from_db()
+        return services.prescription_line_add(
+            prescription=prescription,
+            acting_user=prescriber,
+            version=prescription.version,
+            drug=drug,
+            data=LineInput(
+                posology="1 cp le matin", non_substitutable=True, non_substitutable_reason=reason
+            ),
+        )
+
+    with pytest.raises(PrescriptionError, match="MTE ne vaut que"):
+        add_ns(SIMVA, "MTE")
+    with pytest.raises(PrescriptionError, match="moins de 6 ans"):
+        add_ns(SIMVA, "EFG")
+    assert add_ns(levothyrox, "MTE").non_substitutable_reason == "MTE"
+    assert add_ns(SIMVA, "CIF").non_substitutable
+
+
+def test_another_prescriber_cannot_act_on_the_draft(
+    prescriber: Any, patient: Any, fake_ordoclic: Any
+) -> None:
+    prescription = draft_for(prescriber, patient)
+    other = linked_prescriber()
+    with pytest.raises(PermissionDenied):
+        add(prescription, other, SIMVA, "1 cp le soir")
+    with pytest.raises(PermissionDenied):
+        services.prescription_analyse(prescription=prescription, acting_user=other)
+
+
+def test_signing_twice_gives_one_prescription_and_one_registration(
+    prescriber: Any, patient: Any, fake_ordoclic: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    prescription = draft_for(prescriber, patient)
+    add(prescription, prescriber, SIMVA, "1 cp le soir")
+    analysed(prescription, prescriber)
+    version = prescription.version
+    first = sign(prescription, prescriber, django_capture_on_commit_callbacks)
+    # the back button or a second tab sends the same form again
+    again = services.prescription_sign(
+        prescription=Prescription.objects.get(pk=prescription.pk),
+        acting_user=prescriber,
+        version=version,
+    )
+    assert not first.already_signed
+    assert again.already_signed
+    assert Submission.objects.filter(prescription=prescription).count() == 1
+    assert fake_ordoclic.creation_requests == {str(prescription.external_id): 1}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_sign_requests_register_once(fake_ordoclic: Any) -> None:
+    prescriber = linked_prescriber()
+    prescription = draft_for(prescriber, PatientFactory())
+    add(prescription, prescriber, SIMVA, "1 cp le soir")
+    analysed(prescription, prescriber)
+    version = prescription.version
+    barrier = threading.Barrier(2)
+    outcomes: list[Any] = []
+
+    def sign_in_thread() -> None:
+        try:
+            barrier.wait()
+            outcomes.append(
+                services.prescription_sign(
+                    prescription=Prescription.objects.get(pk=prescription.pk),
+                    acting_user=prescriber,
+                    version=version,
+                )
+            )
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=sign_in_thread) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(outcomes) == 2
+    assert Submission.objects.filter(prescription=prescription).count() == 1
+    prescription.refresh_from_db()
+    assert prescription.transmission_status == TransmissionStatus.REGISTERED
+    assert fake_ordoclic.creation_requests == {str(prescription.external_id): 1}
+    assert len(fake_ordoclic.registrations) == 1
+
+
+def test_decisions_and_audit_events_cannot_be_changed_or_deleted(
+    prescriber: Any, patient: Any, fake_ordoclic: Any
+) -> None:
+    prescription = draft_for(prescriber, patient)
+    add(prescription, prescriber, SIMVA, "1 cp le soir")
+    add(prescription, prescriber, CLARI, "1 cp matin et soir 7j")
+    [view] = analysed(prescription, prescriber).alerts
+    decision = services.alert_decide(
+        alert=view.alert,
+        acting_user=prescriber,
+        decision="maintain",
+        reason="Bénéfice attendu supérieur",
+        version=prescription.version,
+    )
+    event = AuditEvent.objects.filter(prescription=prescription).first()
+    assert event is not None
+
+    attempts = [
+        lambda: AlertDecision.objects.filter(pk=decision.pk).update(reason="autre"),
+        lambda: AlertDecision.objects.filter(pk=decision.pk).delete(),
+        lambda: AuditEvent.objects.filter(pk=event.pk).update(action="rien"),
+        lambda: AuditEvent.objects.filter(pk=event.pk).delete(),
+    ]
+    sql = [
+        ("UPDATE prescriptions_alertdecision SET reason = 'x' WHERE id = %s", decision.pk),
+        ("DELETE FROM prescriptions_alertdecision WHERE id = %s", decision.pk),
+        ("UPDATE prescriptions_auditevent SET action = 'x' WHERE id = %s", event.pk),
+        ("DELETE FROM prescriptions_auditevent WHERE id = %s", event.pk),
+    ]
+    for attempt in attempts:
+        with pytest.raises(Exception, match="append-only"), transaction.atomic():
+            attempt()
+    for statement, pk in sql:
+        with (
+            pytest.raises(Exception, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(statement, [pk])
+    decision.refresh_from_db()
+    assert decision.reason == "Bénéfice attendu supérieur"
+    assert AuditEvent.objects.filter(pk=event.pk, action=event.action).exists()

@@ -1,0 +1,284 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from prescriptions import services
+from prescriptions.models import Prescription, PrescriptionLine
+from prescriptions.services import DrugChoice, LineInput
+from tests.factories import StaffFactory
+
+from .conftest import linked_prescriber
+from .fakes import DRUGS
+from .test_services import CLARI, SIMVA, add, analysed, draft_for
+
+pytestmark = pytest.mark.django_db
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def test_the_screen_shows_the_ci_alert_naming_both_lines(
+    prescriber: Any, patient: Any, fake_ordoclic: Any, logged_in_client: Any
+) -> None:
+    prescription = draft_for(prescriber, patient)
+    add(prescription, prescriber, SIMVA, "1 cp le soir")
+    add(prescription, prescriber, CLARI, "1 cp matin et soir 7j")
+    analysed(prescription, prescriber)
+    client = logged_in_client(prescriber)
+    page = client.get(reverse("prescriptions:detail", args=[prescription.pk])).content.decode()
+    assert "Contre-indication" in page
+    assert "Simvastatine + clarithromycine" in page
+    assert "1 comprimé le matin et le soir pendant 7 jours" in page
+    assert "Signer et envoyer" in page
+    assert 'class="rx-sign-button" disabled' in page
+
+
+def test_drug_search_lists_form_dosage_and_generic_status(
+    prescriber: Any, patient: Any, fake_ordoclic: Any, logged_in_client: Any
+) -> None:
+    prescription = draft_for(prescriber, patient)
+    client = logged_in_client(prescriber)
+    url = reverse("prescriptions:drug_search", args=[prescription.pk])
+    html = client.get(url, {"q": "simva"}, **HTMX).content.decode()
+    assert "SIMVASTATINE ARROW 20 mg" in html
+    assert "20 mg" in html
+    assert "générique" in html
+    assert 'data-code="65210301"' in html
+
+
+def test_adding_a_line_from_the_screen_saves_it_and_asks_for_a_new_analysis(
+    prescriber: Any, patient: Any, fake_ordoclic: Any, logged_in_client: Any
+) -> None:
+    prescription = draft_for(prescriber, patient)
+    client = logged_in_client(prescriber)
+    response = client.post(
+        reverse("prescriptions:line_add", args=[prescription.pk]),
+        {"version": prescription.version, "drug_code": "65210301", "posology": "1 cp x3/j 5j"},
+        **HTMX,
+    )
+    assert response.status_code == 200
+    assert "draft-changed" in response.headers["HX-Trigger"]
+    assert "1 comprimé 3 fois par jour pendant 5 jours" in response.content.decode()
+    assert prescription.lines.get().drug_code == "65210301"
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"drug_code": "65210301", "posology": "60 cp le soir"}, "valeur impossible"),
+        ({"drug_code": "65210301", "posology": "1 cp pendant -2 jours"}, "incomprise"),
+        ({"drug_code": "65210301", "posology": "1 cp pendant 0 jours"}, "au moins un jour"),
+        ({"drug_code": "65210301", "posology": ""}, "Indiquez une posologie"),
+        ({"drug_code": "99999999", "posology": "1 cp le soir"}, "Médicament inconnu"),
+        ({"drug_code": "", "posology": "1 cp le soir"}, "Choisissez un médicament"),
+    ],
+)
+def test_bad_input_gets_a_french_message_and_keeps_what_was_typed(
+    prescriber: Any,
+    patient: Any,
+    fake_ordoclic: Any,
+    logged_in_client: Any,
+    data: dict[str, str],
+    message: str,
+) -> None:
+    prescription = draft_for(prescriber, patient)
+    client = logged_in_client(prescriber)
+    response = client.post(
+        reverse("prescriptions:line_add", args=[prescription.pk]),
+        {"version": prescription.version, **data},
+        **HTMX,
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert message in html
+    if data["posology"]:
+        assert f'value="{data["posology"]}"' in html
+    assert "HX-Trigger" not in response.headers
+    assert not PrescriptionLine.objects.exists()
+
+
+def test_a_stale_form_is_refused_with_a_message_and_the_typing_kept(
+    prescriber: Any, patient: Any, fake_ordoclic: Any, logged_in_client: Any
+) -> None:
+    prescription = draft_for(prescriber, patient)
+    old_version = prescription.version
+    add(prescription, prescriber, SIMVA, "1 cp le soir")  # from another tab
+    client = logged_in_client(prescriber)
+    response = client.post(
+        reverse("prescriptions:line_add", args=[prescription.pk]),
+        {"version": old_version, "drug_code": "67997205", "posology": "1 cp matin et soir 7j"},
+        **HTMX,
+    )
+    html = response.content.decode()
+    assert "modifiée entre-temps" in html
+    assert 'value="1 cp matin et soir 7j"' in html
+    assert prescription.lines.count() == 1
+
+
+def test_a_decision_without_required_justification_is_refused_on_screen(
+    prescriber: Any, patient: Any, fake_ordoclic: Any, logged_in_client: Any
+) -> None:
+    prescription = draft_for(prescriber, patient)
+    add(prescription, prescriber, SIMVA, "1 cp le soir")
+    add(prescription, prescriber, CLARI, "1 cp matin et soir 7j")
+    [view] = analysed(prescription, prescriber).alerts
+    client = logged_in_client(prescriber)
+    response = client.post(
+        reverse("prescriptions:alert_decide", args=[prescription.pk, view.alert.pk]),
+        {"version": prescription.version, "decision": "maintain", "reason": ""},
+        **HTMX,
+    )
+    assert "Justifiez le maintien" in response.content.decode()
+    assert not view.alert.decisions.exists()
+
+
+def _object_urls(
+    prescription: Prescription, line: PrescriptionLine, alert_pk: int
+) -> list[tuple[str, str]]:
+    pk = prescription.pk
+    return [
+        ("get", reverse("prescriptions:detail", args=[pk])),
+        ("get", reverse("prescriptions:drug_search", args=[pk]) + "?q=simva"),
+        ("post", reverse("prescriptions:line_add", args=[pk])),
+        ("post", reverse("prescriptions:line_update", args=[pk, line.pk])),
+        ("post", reverse("prescriptions:line_remove", args=[pk, line.pk])),
+        ("post", reverse("prescriptions:options", args=[pk])),
+        ("post", reverse("prescriptions:analyse", args=[pk])),
+        ("post", reverse("prescriptions:alert_decide", args=[pk, alert_pk])),
+        ("post", reverse("prescriptions:waive", args=[pk])),
+        ("post", reverse("prescriptions:sign", args=[pk])),
+        ("get", reverse("prescriptions:paper", args=[pk])),
+    ]
+
+
+def test_another_prescriber_cannot_see_or_act_on_a_prescription_through_any_url(
+    prescriber: Any, patient: Any, fake_ordoclic: Any, client: Any
+) -> None:
+    from tests.helpers import login
+
+    prescription = draft_for(prescriber, patient)
+    line = add(prescription, prescriber, SIMVA, "1 cp le soir")
+    add(prescription, prescriber, CLARI, "1 cp matin et soir 7j")
+    [view] = analysed(prescription, prescriber).alerts
+    prescription.refresh_from_db()
+    version_before = prescription.version
+    data = {
+        "version": prescription.version,
+        "posology": "2 cp",
+        "decision": "maintain",
+        "reason": "x",
+    }
+
+    login(client, linked_prescriber())
+    for method, url in _object_urls(prescription, line, view.alert.pk):
+        response = getattr(client, method)(url, data) if method == "post" else client.get(url)
+        assert response.status_code == 404, url
+
+    staff = StaffFactory()
+    login(client, staff)
+    for method, url in _object_urls(prescription, line, view.alert.pk):
+        response = getattr(client, method)(url, data) if method == "post" else client.get(url)
+        assert response.status_code in {302, 403}, url
+
+    prescription.refresh_from_db()
+    assert prescription.version == version_before
+    assert prescription.is_draft
+    assert not view.alert.decisions.exists()
+    assert "another" not in str(prescription)
+
+
+def test_a_list_shows_only_own_prescriptions(
+    prescriber: Any, patient: Any, logged_in_client: Any
+) -> None:
+    mine = draft_for(prescriber, patient)
+    other = linked_prescriber()
+    theirs = draft_for(other, patient)
+    html = logged_in_client(prescriber).get(reverse("prescriptions:list")).content.decode()
+    assert reverse("prescriptions:detail", args=[mine.pk]) in html
+    assert reverse("prescriptions:detail", args=[theirs.pk]) not in html
+
+
+def _screen_queries(client: Any, prescription: Prescription) -> int:
+    url = reverse("prescriptions:detail", args=[prescription.pk])
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+def test_the_screen_uses_as_many_queries_for_30_lines_as_for_1(
+    prescriber: Any, patient: Any, fake_ordoclic: Any, logged_in_client: Any
+) -> None:
+    client = logged_in_client(prescriber)
+    small = draft_for(prescriber, patient)
+    add(small, prescriber, DrugChoice.from_drug(DRUGS["60234100"]), "1 cp si besoin max 3/24h")
+    analysed(small, prescriber)
+    large = draft_for(prescriber, patient)
+    for index in range(30):
+        drug = DrugChoice.from_drug(DRUGS["60234100"] if index % 2 else DRUGS["65210301"])
+        add(large, prescriber, drug, "1 cp le soir 5j")
+    screen = analysed(large, prescriber)
+    assert len(screen.alerts) == 15
+    client.get(reverse("prescriptions:detail", args=[small.pk]))  # warm the session
+    assert _screen_queries(client, large) == _screen_queries(client, small)
+
+
+def test_the_paper_copy_carries_the_mandatory_mentions(
+    prescriber: Any,
+    patient: Any,
+    fake_ordoclic: Any,
+    logged_in_client: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    prescription = draft_for(prescriber, patient)
+    prescription.refresh_from_db()
+    services.prescription_line_add(
+        prescription=prescription,
+        acting_user=prescriber,
+        version=prescription.version,
+        drug=DrugChoice.from_drug(DRUGS["68416845"]),
+        data=LineInput(
+            posology="1 cp le matin 1 mois",
+            renewals=2,
+            non_substitutable=True,
+            non_substitutable_reason="MTE",
+            ald=True,
+        ),
+    )
+    prescription.refresh_from_db()
+    services.prescription_options_update(
+        prescription=prescription,
+        acting_user=prescriber,
+        version=prescription.version,
+        exercise_context=prescription.exercise_context,
+        dispensing_follow_up_objection=True,
+        share_with_dmp=True,
+    )
+    analysed(prescription, prescriber)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.prescription_sign(
+            prescription=prescription, acting_user=prescriber, version=prescription.version
+        )
+    prescription.refresh_from_db()
+    html = (
+        logged_in_client(prescriber)
+        .get(reverse("prescriptions:paper", args=[prescription.pk]))
+        .content.decode()
+    )
+    practitioner = prescriber.practitioner
+    for mention in [
+        prescription.number,
+        practitioner.rpps,
+        prescription.exercise_context.finess,
+        patient.last_name.upper(),
+        "Non substituable (MTE)",
+        "À renouveler 2 fois",
+        "affection de longue durée",
+        "s'oppose",
+        "origami " + prescription.software_version,
+        "data:image/svg+xml",
+    ]:
+        assert mention in html, mention
