@@ -1,0 +1,88 @@
+"""Session inactivity timeout and "log out everywhere"."""
+
+import time
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from origami.middleware import LAST_ACTIVITY_SESSION_KEY
+from practitioners.models import AccountEvent, AccountEventKind
+from tests.factories import PrescriberFactory
+from tests.helpers import login
+
+pytestmark = pytest.mark.django_db
+
+
+def _age_session(client, seconds):
+    session = client.session
+    session[LAST_ACTIVITY_SESSION_KEY] = int(time.time()) - seconds
+    session.save()
+
+
+def test_session_ends_after_the_inactivity_timeout(client, settings):
+    settings.SESSION_INACTIVITY_TIMEOUT = 600
+    login(client, PrescriberFactory())
+    _age_session(client, 601)
+
+    response = client.get(reverse("patients:search"), follow=True)
+
+    assert response.redirect_chain[0][0].startswith(reverse("login"))
+    assert "expiré après 10 minutes" in response.content.decode()
+    assert client.get(reverse("patients:search")).status_code == 302
+
+
+def test_activity_keeps_the_session_open(client, settings):
+    settings.SESSION_INACTIVITY_TIMEOUT = 600
+    login(client, PrescriberFactory())
+    _age_session(client, 599)
+    assert client.get(reverse("patients:search")).status_code == 200
+    assert client.session[LAST_ACTIVITY_SESSION_KEY] >= int(time.time()) - 2
+
+
+def test_htmx_request_after_timeout_is_sent_to_the_login_page(client, settings):
+    settings.SESSION_INACTIVITY_TIMEOUT = 600
+    login(client, PrescriberFactory())
+    _age_session(client, 700)
+    response = client.get(reverse("patients:search"), {"q": "a"}, headers={"HX-Request": "true"})
+    assert response.headers["HX-Redirect"] == reverse("login")
+
+
+def test_logout_everywhere_closes_the_other_sessions():
+    user = PrescriberFactory()
+    laptop, tablet = Client(), Client()
+    login(laptop, user)
+    login(tablet, user)
+
+    laptop.post(reverse("logout_everywhere"))
+
+    assert laptop.get(reverse("patients:search")).status_code == 302
+    response = tablet.get(reverse("patients:search"), follow=True)
+    assert "Votre session a été fermée" in response.content.decode()
+    assert tablet.get(reverse("patients:search")).status_code == 302
+    assert AccountEvent.objects.filter(user=user, kind=AccountEventKind.LOGOUT_EVERYWHERE).exists()
+
+
+def test_logout_everywhere_leaves_other_users_logged_in():
+    user, colleague = PrescriberFactory(), PrescriberFactory()
+    mine, theirs = Client(), Client()
+    login(mine, user)
+    login(theirs, colleague)
+
+    mine.post(reverse("logout_everywhere"))
+
+    assert theirs.get(reverse("patients:search")).status_code == 200
+
+
+def test_account_events_cannot_be_rewritten():
+    from django.db import ProgrammingError, transaction
+
+    user = PrescriberFactory()
+    client = Client()
+    login(client, user)
+    client.post(reverse("logout_everywhere"))
+    event = AccountEvent.objects.get(user=user)
+    with pytest.raises(ProgrammingError), transaction.atomic():
+        AccountEvent.objects.filter(pk=event.pk).update(kind=AccountEventKind.LOGIN)
+    with pytest.raises(ProgrammingError), transaction.atomic():
+        event.delete()
