@@ -121,7 +121,9 @@ def posology_sentence(posology: Posology) -> str:
     parts = [f"{format_decimal(posology.dose)} {unit_words(posology.unit, posology.dose)}"]
     if posology.moments:
         parts.append(_join([MOMENT_WORDS[m] for m in posology.moments]))
-    elif not posology.as_needed or posology.frequency_count > 1:
+    elif not (
+        posology.as_needed and posology.frequency_count == 1 and posology.frequency_period == "day"
+    ):
         count = posology.frequency_count
         times = "" if count == 1 else f"{count} fois "
         parts.append(times + PERIOD_WORDS[posology.frequency_period])
