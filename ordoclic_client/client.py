@@ -7,6 +7,7 @@ retry, except a refused connection (nothing was sent) once: retries belong to th
 
 from __future__ import annotations
 
+import copy
 import email.utils
 import json
 import logging
@@ -105,6 +106,18 @@ class OrdoclicClient:
         self._breaker = breaker
         self._entity_id = entity_id
         self._tokens = tokens or TokenCache()
+        self._timeout: httpx.Timeout | None = None
+
+    def with_timeout(self, *, read: float, connect: float | None = None) -> OrdoclicClient:
+        """The same client (connection pool, token cache, breaker) with shorter timeouts, for a
+        caller on a budget such as a web request. Timeouts apply per phase and per request: a
+        call that must first fetch a token makes two requests."""
+        default = self._http.timeout
+        if connect is None:
+            connect = min(read, default.connect) if default.connect is not None else read
+        shorter = copy.copy(self)
+        shorter._timeout = httpx.Timeout(read, connect=connect, pool=connect)
+        return shorter
 
     @property
     def breaker(self) -> Breaker | None:
@@ -305,8 +318,9 @@ class OrdoclicClient:
             else:
                 content = json.dumps(json_body, separators=(",", ":")).encode()
             headers["Content-Type"] = "application/json"
+        extra: dict[str, Any] = {} if self._timeout is None else {"timeout": self._timeout}
         return self._http.build_request(
-            method, path, content=content, params=params, headers=headers
+            method, path, content=content, params=params, headers=headers, **extra
         )
 
     def _send(self, request: httpx.Request, *, auth: httpx.Auth | None = None) -> Any:

@@ -572,3 +572,21 @@ def test_a_bug_in_a_transport_never_raises_out(
     result = client.drug_search(rpps=RPPS, text="doli")
 
     assert isinstance(result, Unavailable)
+
+
+def test_with_timeout_shortens_every_request_and_shares_the_token(
+    api: respx.MockRouter, client: OrdoclicClient
+) -> None:
+    page = {"page": 1, "per_page": 20, "page_count": 0, "total_count": 0, "items": []}
+    drugs = api.get("/drugbase/v1/drugs").mock(return_value=httpx.Response(200, json=page))
+    budget = client.with_timeout(read=1.5)
+
+    assert isinstance(budget.drug_search(rpps=RPPS, text="doli"), Ok)
+    assert isinstance(client.drug_search(rpps=RPPS, text="doli"), Ok)
+
+    auth_timeout = api["auth"].calls.last.request.extensions["timeout"]
+    short, default = (c.request.extensions["timeout"] for c in drugs.calls)
+    assert auth_timeout["read"] == short["read"] == 1.5
+    assert short["connect"] == 1.0  # the client's own connect timeout was already shorter
+    assert default["read"] == 2.0
+    assert api["auth"].call_count == 1
