@@ -1,0 +1,98 @@
+"""How the URL sweep (tests/test_url_permissions.py) builds the URLs that take arguments.
+
+Add an entry here for every URL name that has path arguments: `make(owner)` receives a
+prescriber account (User with practitioner and exercise context) and returns the URL's kwargs,
+pointing at objects that belong to that prescriber. `owner_only=True` means another prescriber
+must not reach it (403 or 404); False means every user of the allowed roles may (e.g. patients
+of the host record, shared by all prescribers).
+
+The sweep fails, naming the URL, when a pattern with arguments has no entry here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from tests.factories import PatientFactory
+
+
+@dataclass(frozen=True)
+class ObjectUrl:
+    make: Callable[[Any], dict[str, Any]]
+    owner_only: bool = True
+
+
+def _draft(owner: Any) -> Any:
+    from prescriptions.services import prescription_create_draft
+
+    return prescription_create_draft(
+        patient=PatientFactory(),
+        prescriber=owner.practitioner,
+        acting_user=owner,
+        exercise_context=owner.practitioner.exercise_contexts.first(),
+    )
+
+
+def _draft_with_line(owner: Any) -> dict[str, Any]:
+    from prescriptions.services import DrugChoice, LineInput, prescription_line_add
+
+    prescription = _draft(owner)
+    line = prescription_line_add(
+        prescription=prescription,
+        acting_user=owner,
+        version=prescription.version,
+        drug=DrugChoice(
+            code="60234100",
+            label="DOLIPRANE 1000 mg, comprimé",
+            substance="paracétamol",
+            form="comprimé",
+            default_unit="comprimé",
+        ),
+        data=LineInput(posology="1 cp le matin"),
+    )
+    return {"pk": prescription.pk, "line_id": line.pk}
+
+
+def _draft_with_alert(owner: Any) -> dict[str, Any]:
+    from prescriptions.models import Alert, AlertLevel, AnalysisOutcome, AnalysisRun
+
+    prescription = _draft(owner)
+    run = AnalysisRun.objects.create(
+        prescription=prescription, version=prescription.version, outcome=AnalysisOutcome.DONE
+    )
+    alert = Alert.objects.create(
+        prescription=prescription,
+        analysis_run=run,
+        version=prescription.version,
+        ordoclic_alert_id="sweep-1",
+        level=AlertLevel.PE,
+        type="drug_interaction",
+        title="Interaction",
+        message="Précaution d'emploi",
+        raw={},
+    )
+    return {"pk": prescription.pk, "alert_id": alert.pk}
+
+
+def _prescription(owner: Any) -> dict[str, Any]:
+    return {"pk": _draft(owner).pk}
+
+
+OBJECT_URLS: dict[str, ObjectUrl] = {
+    # Patients are the host application's record: every prescriber may open them.
+    "patients:detail": ObjectUrl(lambda owner: {"patient_id": PatientFactory().pk}, False),
+    "prescriptions:create": ObjectUrl(lambda owner: {"patient_id": PatientFactory().pk}, False),
+    "prescriptions:detail": ObjectUrl(_prescription),
+    "prescriptions:drug_search": ObjectUrl(_prescription),
+    "prescriptions:line_add": ObjectUrl(_prescription),
+    "prescriptions:line_update": ObjectUrl(_draft_with_line),
+    "prescriptions:line_remove": ObjectUrl(_draft_with_line),
+    "prescriptions:options": ObjectUrl(_prescription),
+    "prescriptions:analyse": ObjectUrl(_prescription),
+    "prescriptions:alert_decide": ObjectUrl(_draft_with_alert),
+    "prescriptions:waive": ObjectUrl(_prescription),
+    "prescriptions:sign": ObjectUrl(_prescription),
+    "prescriptions:paper": ObjectUrl(_prescription),
+}
