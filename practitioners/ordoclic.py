@@ -31,7 +31,8 @@ CURRENT_CACHE_SECONDS = 5 * 60
 
 class OrdoclicUnavailable(Exception):
     """Ordoclic could not be reached: the practitioner's link state was kept as it was, and the
-    attempt recorded in ``ordoclic_last_error``. ``message`` is for the person who asked."""
+    attempt recorded in ``ordoclic_last_error``. ``message`` says why, in French, for the person
+    who asked (e.g. "Connexion impossible ; réessayez dans quelques minutes.")."""
 
     def __init__(self, practitioner: Practitioner, message: str) -> None:
         super().__init__(message)
@@ -82,13 +83,21 @@ def practitioner_link_ordoclic(*, practitioner: Practitioner, acting_user: Any) 
                 verified_at=now,
                 error=_refusal_message(rejected),
             )
-        case Unavailable(reason=reason):
-            message = _(
-                "Ordoclic est injoignable (%(reason)s) : l'état de la liaison n'a pas changé. "
-                "Réessayez dans quelques minutes."
-            ) % {"reason": reason}
-            _store(practitioner, status=previous, error=message)
+        case Unavailable() as unavailable:
+            cause = _unavailable_cause(unavailable)
+            _store(
+                practitioner,
+                status=previous,
+                error=_(
+                    "Ordoclic injoignable lors de la dernière vérification (%(cause)s) : "
+                    "état de la liaison inchangé."
+                )
+                % {"cause": cause},
+            )
             _trace(practitioner, acting_user, previous, "unavailable")
+            message = _("%(cause)s ; réessayez dans quelques minutes.") % {
+                "cause": cause[:1].upper() + cause[1:]
+            }
             raise OrdoclicUnavailable(practitioner, message)
         case _ as unreachable:
             assert_never(unreachable)
@@ -137,8 +146,29 @@ def _validate(rpps: str) -> Result[Professional]:
     try:
         client = get_client()
     except ImproperlyConfigured as exc:
-        return Unavailable(_("client Ordoclic non configuré : %(problem)s") % {"problem": exc})
+        logger.error("Ordoclic client not configured: %s", exc)
+        return Unavailable(_("client Ordoclic non configuré"))
     return client.professional_validate(rpps=rpps)
+
+
+def _unavailable_cause(unavailable: Unavailable) -> str:
+    """The client's technical reason, said in French."""
+    reason = unavailable.reason
+    if reason == "circuit open":
+        return _("trop d'échecs récents, les appels sont suspendus un moment")
+    if reason.startswith("connect") or reason == "connection refused":
+        return _("connexion impossible")
+    if reason == "read timeout" or reason.endswith("timeout"):
+        return _("pas de réponse dans le délai")
+    if reason.startswith("connection"):
+        return _("connexion interrompue")
+    if reason.startswith("server error"):
+        return _("erreur du service Ordoclic")
+    if reason.startswith("rate limited"):
+        return _("trop de requêtes envoyées")
+    if reason.startswith("client Ordoclic"):
+        return reason
+    return _("réponse inutilisable")
 
 
 def _refusal_message(rejected: Rejected) -> str:

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.core.cache import cache
+from django.test import override_settings
 from django.utils import timezone
 
 from practitioners.models import OrdoclicLinkStatus
@@ -89,8 +90,26 @@ def test_when_ordoclic_is_down_the_link_is_kept_and_the_caller_told(ordoclic: An
     assert practitioner.ordoclic_link_status == OrdoclicLinkStatus.LINKED
     assert practitioner.ordoclic_professional_id == professional_id
     assert practitioner.ordoclic_verified_at == linked_at
-    assert "injoignable" in practitioner.ordoclic_last_error
-    assert raised.value.message == practitioner.ordoclic_last_error
+    assert practitioner.ordoclic_last_error == (
+        "Ordoclic injoignable lors de la dernière vérification (erreur du service Ordoclic) : "
+        "état de la liaison inchangé."
+    )
+    assert raised.value.message == "Erreur du service Ordoclic ; réessayez dans quelques minutes."
+
+
+def test_an_unconfigured_client_is_reported_as_unavailable(tmp_path: Any) -> None:
+    practitioner = PractitionerFactory(rpps="10100001238")
+
+    with (
+        override_settings(
+            ORDOCLIC_PARTNER_ID="", ORDOCLIC_SANDBOX_CREDENTIALS=str(tmp_path / "none.json")
+        ),
+        pytest.raises(OrdoclicUnavailable, match="Client Ordoclic non configuré"),
+    ):
+        practitioner_link_ordoclic(practitioner=practitioner, acting_user=AdminFactory())
+
+    practitioner.refresh_from_db()
+    assert practitioner.ordoclic_link_status == OrdoclicLinkStatus.UNLINKED
 
 
 def test_a_linked_and_active_practitioner_is_current_and_the_check_is_cached(
