@@ -183,6 +183,13 @@ ORDOCLIC_ALLOWED_TEST_RPPS = env_list("ORDOCLIC_ALLOWED_TEST_RPPS", [])
 PRESCRIPTION_DECISION_LEVELS = env_list("ORIGAMI_DECISION_LEVELS", ["CI", "ASDEC", "PE"])
 PRESCRIPTION_JUSTIFICATION_LEVELS = env_list("ORIGAMI_JUSTIFICATION_LEVELS", ["CI", "ASDEC"])
 
+# Delivery of signed prescriptions (the submission outbox): retries with exponential backoff and
+# full jitter, in seconds, capped far below the broker's visibility timeout; after this many
+# attempts the submission is held for a human instead of looping.
+SUBMISSION_RETRY_BASE_DELAY = env_float("ORIGAMI_SUBMISSION_RETRY_BASE_DELAY", 2.0)
+SUBMISSION_RETRY_MAX_DELAY = env_float("ORIGAMI_SUBMISSION_RETRY_MAX_DELAY", 300.0)
+SUBMISSION_MAX_ATTEMPTS = env_int("ORIGAMI_SUBMISSION_MAX_ATTEMPTS", 12)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
