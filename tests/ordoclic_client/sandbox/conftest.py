@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -13,6 +14,7 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from ordoclic_client.contract import PRESCRIPTIONS
 from ordoclic_client.sandbox import Sandbox
 
 CLAIRE = "10100001238"  # activated
@@ -66,3 +68,44 @@ def as_claire(token_for: Callable[[str], dict[str, str]]) -> dict[str, str]:
 
 def errors(response: httpx.Response) -> list[dict[str, Any]]:
     return list(response.json()["errors"])
+
+
+Create = Callable[..., httpx.Response]
+
+DOLIPRANE = "60234100"
+ZOCOR = "67037301"
+ZECLAR = "67997205"
+
+
+def rx_line(line_id: str, cis: str) -> dict[str, Any]:
+    return {
+        "lineId": line_id,
+        "drug": {"codeSystem": "cis", "code": cis},
+        "dose": "1",
+        "unit": "comprimé",
+        "frequencyCount": 1,
+        "label": f"CIS {cis}",
+        "posologyText": "1 comprimé par jour",
+    }
+
+
+def prescription(*cis: str, external_id: str | None = None, **extra: Any) -> dict[str, Any]:
+    return {
+        "externalId": external_id or str(uuid.uuid4()),
+        "patient": {"birthDate": "1962-09-30", "lastName": "LEROY", "firstName": "Paul"},
+        "lines": [rx_line(f"l{i}", c) for i, c in enumerate(cis, start=1)],
+        "softwareVersion": "0.1.0",
+        "issuedAt": datetime.now(UTC).isoformat(),
+        **extra,
+    }
+
+
+@pytest.fixture
+def create(api: httpx.Client, as_claire: dict[str, str]) -> Create:
+    """`create(body, key=None)` posts a prescription as Claire MARTIN."""
+
+    def _create(body: dict[str, Any], key: str | None = None) -> httpx.Response:
+        headers = {**as_claire, "Idempotency-Key": key or str(uuid.uuid4())}
+        return api.post(PRESCRIPTIONS, json=body, headers=headers)
+
+    return _create
