@@ -1,0 +1,70 @@
+"""Browser tests: Playwright driving Debian's chromium against `live_server`, the app talking
+to the served sandbox over HTTP."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+# Playwright's sync API runs an event loop in the test thread; the ORM calls the tests make
+# between browser steps are still synchronous and safe.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+def served_ordoclic(served_sandbox: Any) -> Iterator[Any]:
+    """`origami.ordoclic.get_client()` talks to the served sandbox (for every thread, so also
+    for the live server's)."""
+    from ordoclic_client import OrdoclicClient, PartnerCredentials, build_http_client
+    from origami.ordoclic import override_client
+
+    client = OrdoclicClient(
+        http=build_http_client(base_url=served_sandbox.base_url),
+        credentials=PartnerCredentials(
+            partner_id=served_sandbox.partner_id, private_key_pem=served_sandbox.private_key_pem
+        ),
+    )
+    with override_client(client):
+        yield served_sandbox
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(locale="fr-FR", viewport={"width": 1366, "height": 900})
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def screenshot(page: Any, name: str) -> None:
+    """Saved only when ORIGAMI_E2E_SCREENSHOTS names a directory (never inside the repo)."""
+    directory = os.environ.get("ORIGAMI_E2E_SCREENSHOTS")
+    if directory:
+        Path(directory).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(directory) / f"{name}.png"), full_page=True)

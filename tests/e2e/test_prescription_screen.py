@@ -1,0 +1,129 @@
+"""The consultation in a browser: log in with the second factor, pick a patient, prescribe
+simvastatine and clarithromycine, see the CI alert, then maintain it (first test) or modify the
+prescription (second test), sign, get the unique number, open the paper copy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from practitioners.ordoclic import practitioner_link_ordoclic
+from prescriptions.models import Prescription, TransmissionStatus
+from tests.factories import FACTORY_PASSWORD, PatientFactory, PrescriberFactory
+
+from .conftest import screenshot
+
+pytestmark = [pytest.mark.e2e, pytest.mark.served, pytest.mark.django_db(transaction=True)]
+
+CLAIRE_MARTIN = "10100001238"
+
+
+@pytest.fixture
+def prescriber(served_ordoclic: Any) -> Any:
+    user = PrescriberFactory(
+        first_name="Claire", last_name="Martin", practitioner_record__rpps=CLAIRE_MARTIN
+    )
+    practitioner_link_ordoclic(practitioner=user.practitioner, acting_user=user)
+    return user
+
+
+@pytest.fixture
+def patient() -> Any:
+    return PatientFactory(last_name="Lefèvre", first_name="Jeanne")
+
+
+def log_in(page: Any, base_url: str, user: Any) -> None:
+    page.goto(f"{base_url}/connexion/")
+    page.fill('input[name="username"]', user.username)
+    page.fill('input[name="password"]', FACTORY_PASSWORD)
+    page.click("button[type=submit]")
+    device = TOTPDevice.objects.get(user=user)
+    code = totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits)
+    page.fill('input[name="code"]', f"{code:0{device.digits}d}")
+    page.click("button[type=submit]")
+    page.wait_for_url(lambda url: "/connexion" not in url)
+
+
+def open_new_prescription(page: Any, base_url: str, patient: Any) -> None:
+    page.goto(f"{base_url}/patients/")
+    page.fill("#patient-q", "Lefèvre")
+    page.click(f'a[href="/patients/{patient.pk}/"]')
+    page.click("#new-prescription")
+    page.wait_for_selector("#drug-search")
+
+
+def add_drug(page: Any, search: str, posology: str, expected_sentence: str) -> None:
+    page.fill("#drug-search", search)
+    page.wait_for_selector(".rx-drug")
+    page.press("#drug-search", "Enter")  # picks the first result, focuses the posology
+    page.keyboard.type(posology)
+    page.keyboard.press("Enter")
+    page.wait_for_selector(f"text={expected_sentence}")
+
+
+def prescribe_the_interacting_pair(page: Any) -> None:
+    add_drug(page, "simvastatine", "1 cp le soir 1 mois", "1 comprimé le soir pendant 1 mois")
+    add_drug(page, "clarithromycine", "1 cp matin et soir 7j", "1 comprimé le matin et le soir")
+    page.wait_for_selector(".rx-alert-ci")
+    assert page.is_disabled(".rx-sign-button")
+
+
+def sign_and_read_number(page: Any) -> str:
+    page.click(".rx-sign-button")
+    page.wait_for_selector("#rx-number")
+    return str(page.inner_text("#rx-number"))
+
+
+def test_maintain_the_ci_alert_sign_and_print(
+    live_server: Any, page: Any, prescriber: Any, patient: Any, served_ordoclic: Any
+) -> None:
+    log_in(page, live_server.url, prescriber)
+    open_new_prescription(page, live_server.url, patient)
+    prescribe_the_interacting_pair(page)
+    alert = page.locator(".rx-alert-ci")
+    screenshot(page, "prescription-screen-ci-alert")
+    assert "contre-indication" in alert.inner_text().lower()
+    assert "ZECLAR" in alert.inner_text(), alert.inner_text()
+
+    alert.locator("summary", has_text="Maintenir").click()
+    alert.locator("textarea[name=reason]").fill("Statine suspendue pendant les 7 jours")
+    alert.locator("button[value=maintain]").click()
+    page.wait_for_selector("text=Maintenu")
+    number = sign_and_read_number(page)
+
+    prescription = Prescription.objects.get(patient=patient)
+    assert prescription.transmission_status == TransmissionStatus.REGISTERED
+    assert number == prescription.number
+    page.click("#paper-copy")
+    page.wait_for_selector(".paper")
+    paper = page.inner_text(".paper")
+    assert number in paper
+    assert "RPPS " + CLAIRE_MARTIN in paper
+    assert page.locator(".paper-qr img").count() == 1
+    screenshot(page, "prescription-paper-copy")
+
+    with served_ordoclic.control() as control:
+        ledger = control.get("/_sandbox/ledger").json()["items"]
+    assert [(e["externalId"], e["registered"]) for e in ledger] == [
+        (str(prescription.external_id), 1)
+    ]
+
+
+def test_modify_the_prescription_instead(
+    live_server: Any, page: Any, prescriber: Any, patient: Any, served_ordoclic: Any
+) -> None:
+    log_in(page, live_server.url, prescriber)
+    open_new_prescription(page, live_server.url, patient)
+    prescribe_the_interacting_pair(page)
+
+    page.locator(".rx-alert-ci button[value=modify]").click()
+    zeclar = page.locator(".rx-line", has_text="ZECLAR")
+    zeclar.locator("summary", has_text="Modifier").click()
+    zeclar.locator("button", has_text="Retirer ce médicament").click()
+    page.wait_for_selector(".rx-ok")
+    assert page.locator(".rx-alert-ci").count() == 0
+    number = sign_and_read_number(page)
+    assert number == Prescription.objects.get(patient=patient).number
