@@ -4,11 +4,13 @@ client expects of the API is what the sandbox (our stand-in for Ordoclic) does."
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
+import httpx
 import pytest
 
 from ordoclic_client import OrdoclicClient, PartnerCredentials, build_http_client
@@ -28,7 +30,7 @@ from ordoclic_client.contract import (
     PrescriptionState,
     Sex,
 )
-from ordoclic_client.results import Ok, Rejected, Result
+from ordoclic_client.results import Ok, Rejected, Result, Unavailable
 
 MARTIN = "10100001238"
 DURAND = "10100007896"
@@ -37,23 +39,40 @@ UNKNOWN = "10100009991"
 T = TypeVar("T")
 
 
+@dataclass(frozen=True)
+class Target:
+    client: OrdoclicClient
+    control: Callable[[], httpx.Client]  # the sandbox's /_sandbox/ control API
+
+    def fault(self, mode: str) -> None:
+        with self.control() as control:
+            control.post("/_sandbox/faults", json={"mode": mode}).raise_for_status()
+
+
 @pytest.fixture(params=["in_process", pytest.param("served", marks=pytest.mark.served)])
-def api(request: pytest.FixtureRequest) -> Iterator[OrdoclicClient]:
+def target(request: pytest.FixtureRequest) -> Iterator[Target]:
     if request.param == "in_process":
         sandbox = request.getfixturevalue("sandbox")
         http = build_http_client(base_url="http://sandbox", transport=sandbox.transport)
         credentials = PartnerCredentials(
             partner_id=sandbox.partner_id, private_key_pem=sandbox.private_key_pem
         )
+        control = sandbox.control
     else:
         served = request.getfixturevalue("served_sandbox")
         http = build_http_client(base_url=served.base_url, read_timeout=10.0)
         credentials = PartnerCredentials.from_key_file(
             partner_id=served.partner_id, private_key_path=served.private_key_path
         )
+        control = served.control
     client = OrdoclicClient(http=http, credentials=credentials)
-    yield client
+    yield Target(client=client, control=control)
     client.close()
+
+
+@pytest.fixture
+def api(target: Target) -> OrdoclicClient:
+    return target.client
 
 
 def ok(result: Result[T]) -> T:
@@ -252,3 +271,45 @@ def test_an_unknown_prescription_is_not_found(api: OrdoclicClient) -> None:
 
     assert isinstance(result, Rejected)
     assert result.status == 404
+
+
+def test_a_registration_whose_answer_was_lost_is_found_and_not_duplicated(target: Target) -> None:
+    api = target.client
+    request = create([line("l1", drug_with(api, "paracétamol"))])
+    key = str(uuid.uuid4())
+    ok(api.auth(rpps=MARTIN))  # the token first: the fault drops every write's answer
+    target.fault("commit_then_drop")
+
+    lost = api.prescription_create(rpps=MARTIN, request=request, idempotency_key=key)
+    target.fault("ok")
+    found = ok(api.prescription_find_by_external_id(rpps=MARTIN, external_id=request.external_id))
+    again = ok(api.prescription_create(rpps=MARTIN, request=request, idempotency_key=key))
+
+    assert isinstance(lost, Unavailable)
+    assert lost.sent is True
+    assert found is not None
+    assert again.number == found.number
+    with target.control() as control:
+        ledger = control.get("/_sandbox/ledger").json()["items"]
+    [entry] = [e for e in ledger if e["externalId"] == request.external_id]
+    assert entry["registered"] == 1
+
+
+def test_a_hanging_api_is_a_read_timeout_that_may_have_been_sent(target: Target) -> None:
+    api = target.client.with_timeout(read=0.5)
+    ok(api.auth(rpps=MARTIN))
+    target.fault("hang")
+
+    result = api.drug_search(rpps=MARTIN, text="doliprane")
+
+    target.fault("ok")
+    assert result == Unavailable("read timeout", sent=True)
+
+
+def test_an_api_that_is_down_is_unavailable(target: Target) -> None:
+    target.fault("down")
+
+    result = target.client.drug_search(rpps=MARTIN, text="doliprane")
+
+    assert isinstance(result, Unavailable)
+    assert result.reason == "server error (HTTP 503)"
