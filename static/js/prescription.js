@@ -9,6 +9,12 @@
 
   function $(selector, root) { return (root || document).querySelector(selector); }
 
+  function message(name, value) {
+    var box = $("#connection-status");
+    var text = (box && box.dataset[name]) || "";
+    return value === undefined ? text : text.replace("%s", value);
+  }
+
   function status(text) {
     var box = $("#connection-status");
     if (!box) return;
@@ -76,13 +82,12 @@
   function retry(elt, verb) {
     var attempt = retries.get(elt) || 0;
     if (attempt >= RETRY_DELAYS.length) {
-      status("La connexion ne revient pas. Votre saisie est conservée : réessayez dans un instant.");
+      status(message("gaveUp"));
       retries.delete(elt);
       return;
     }
     retries.set(elt, attempt + 1);
-    status("Connexion perdue : votre saisie est conservée, nouvel essai dans " +
-      Math.round(RETRY_DELAYS[attempt] / 1000) + " s…");
+    status(message("retrying", Math.round(RETRY_DELAYS[attempt] / 1000)));
     window.setTimeout(function () {
       if (!document.body.contains(elt)) return;
       if (elt.tagName === "FORM") { htmx.trigger(elt, "submit"); }
@@ -101,7 +106,7 @@
       var elt = event.detail.elt;
       retry(elt.closest("form") || elt, event.detail.requestConfig && event.detail.requestConfig.verb);
     } else {
-      status("La demande a été refusée (" + code + "). Rechargez la page : votre ordonnance est enregistrée.");
+      status(message("refused"));
     }
   });
   document.addEventListener("htmx:afterRequest", function (event) {

@@ -127,3 +127,33 @@ def test_modify_the_prescription_instead(
     assert page.locator(".rx-alert-ci").count() == 0
     number = sign_and_read_number(page)
     assert number == Prescription.objects.get(patient=patient).number
+
+
+def test_a_network_blip_is_announced_retried_and_loses_nothing(
+    live_server: Any, page: Any, prescriber: Any, patient: Any, served_ordoclic: Any
+) -> None:
+    log_in(page, live_server.url, prescriber)
+    open_new_prescription(page, live_server.url, patient)
+    blips = {"left": 1}
+
+    def flaky(route: Any) -> None:
+        if blips["left"]:
+            blips["left"] -= 1
+            route.abort("internetdisconnected")
+        else:
+            route.continue_()
+
+    page.route("**/lignes/", flaky)
+    page.fill("#drug-search", "paracetamol")
+    page.wait_for_selector(".rx-drug")
+    page.press("#drug-search", "Enter")
+    page.keyboard.type("1 cp si besoin max 3/24h")
+    page.keyboard.press("Enter")
+
+    banner = page.locator("#connection-status")
+    banner.wait_for(state="visible")
+    assert "Connexion perdue" in banner.inner_text()
+    assert page.input_value("#posology-input") == "1 cp si besoin max 3/24h"
+    page.wait_for_selector("text=1 comprimé si besoin, sans dépasser 3 comprimés par 24 heures")
+    banner.wait_for(state="hidden")
+    assert Prescription.objects.get(patient=patient).lines.count() == 1
