@@ -43,7 +43,8 @@ def load(store: Store, records: Iterable[dict[str, Any]], *, curated: bool) -> i
             cis = record["cis"]
             conn.execute("DELETE FROM substances WHERE cis = ?", (cis,))
             conn.execute("DELETE FROM presentations WHERE cis = ?", (cis,))
-            conn.execute("DELETE FROM drug_search WHERE cis = ?", (cis,))
+            # the CIS is the FTS rowid: deleting by rowid does not scan the index
+            conn.execute("DELETE FROM drug_search WHERE rowid = ?", (int(cis),))
             conn.execute(
                 "INSERT OR REPLACE INTO drugs (cis, label, form, routes, atc, common_name, "
                 "generic_group, marketed, holder, conditions, curated) "
@@ -94,7 +95,8 @@ def load(store: Store, records: Iterable[dict[str, Any]], *, curated: bool) -> i
                     ),
                 )
             conn.execute(
-                "INSERT INTO drug_search (cis, text) VALUES (?, ?)", (cis, _search_text(record))
+                "INSERT INTO drug_search (rowid, cis, text) VALUES (?, ?, ?)",
+                (int(cis), cis, _search_text(record)),
             )
             count += 1
     return count
