@@ -5,9 +5,7 @@ the draft (another tab, another device) instead of overwriting what was typed si
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any, assert_never
 
 from django.conf import settings
@@ -23,27 +21,24 @@ from origami.patients.models import Patient
 from practitioners.models import ExerciseContext, Practitioner
 
 from . import payloads
+from .delivery import submission_after_sign, submission_send
 from .models import (
     Alert,
     AlertDecision,
     AnalysisOutcome,
     AnalysisRun,
-    AttemptOutcome,
     AuditEvent,
     BusinessStatus,
     Decision,
     Prescription,
     PrescriptionLine,
     Submission,
-    SubmissionAttempt,
-    SubmissionStatus,
     TransmissionStatus,
 )
 from .posology import Posology, PosologyError, posology_parse, posology_sentence
 from .rules import level_needs_justification, non_substitution_error
 from .selectors import (
     current_treatment_lines,
-    latest_decisions,
     prescription_screen,
     user_may_change,
 )
@@ -598,121 +593,9 @@ def _sign(
             "analysis_waived": screen.analysis_waived and not screen.analysis_done,
         },
     )
-    transaction.on_commit(lambda: submission_send(submission_id=submission.pk))
+    # After the commit: one attempt within the request budget (delivery.py owns the rest).
+    transaction.on_commit(lambda: submission_after_sign(submission_id=submission.pk))
     return SignOutcome(prescription=prescription)
-
-
-def submission_send(*, submission_id: int) -> Submission | None:
-    """One attempt to register a submission. Takes only the id, so a Celery task can call it.
-
-    The row is claimed with `select_for_update(skip_locked=True)` and stays locked during the
-    call (bounded by the client's timeouts): a concurrent attempt skips it, and a process that
-    dies mid-call releases it. Returns None when there was nothing to send.
-    """
-    with transaction.atomic():
-        submission = (
-            Submission.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(pk=submission_id, status=SubmissionStatus.QUEUED)
-            .select_related("prescription__patient", "prescription__prescriber")
-            .first()
-        )
-        if submission is None:
-            return None
-        prescription = submission.prescription
-        rpps = prescription.prescriber.rpps
-        client = _client()
-        started = time.monotonic()
-        result: Any = None
-        outcome = AttemptOutcome.UNAVAILABLE
-        if submission.attempts > 0:
-            # An earlier attempt may have reached Ordoclic: look it up before sending again.
-            found = client.prescription_find_by_external_id(
-                rpps=rpps, external_id=str(submission.external_id)
-            )
-            if isinstance(found, Ok) and found.value is not None:
-                result, outcome = found, AttemptOutcome.FOUND
-            elif not isinstance(found, Ok):
-                result = found
-        if result is None:
-            patient = Patient.objects.prefetch_related("allergies", "pathologies").get(
-                pk=prescription.patient_id
-            )
-            prescription.patient = patient
-            request = payloads.registration_request(
-                prescription=prescription,
-                lines=prescription.lines.all().order_by("position", "pk"),
-                decisions=latest_decisions(prescription=prescription).values(),
-                issued_at=prescription.signed_at or timezone.now(),
-            )
-            result = client.prescription_create(
-                rpps=rpps, request=request, idempotency_key=str(submission.idempotency_key)
-            )
-            outcome = AttemptOutcome.REGISTERED
-        latency_ms = int((time.monotonic() - started) * 1000)
-        submission.attempts += 1
-        error = ""
-        match result:
-            case Ok(value=registered):
-                _mark_registered(prescription=prescription, registered=registered)
-                submission.status = SubmissionStatus.REGISTERED
-                submission.next_attempt_at = None
-            case Rejected() as rejected:
-                outcome, error = AttemptOutcome.REJECTED, rejected.message
-                submission.status = SubmissionStatus.REJECTED
-                submission.next_attempt_at = None
-                prescription.transmission_status = TransmissionStatus.REJECTED
-                prescription.transmission_error = error[:2000]
-                prescription.save(update_fields=["transmission_status", "transmission_error"])
-            case Unavailable(reason=why, retry_after=retry_after):
-                outcome, error = AttemptOutcome.UNAVAILABLE, why
-                delay = retry_after if retry_after is not None else 30.0
-                submission.next_attempt_at = timezone.now() + timedelta(seconds=delay)
-            case _ as unreachable:
-                assert_never(unreachable)
-        submission.last_error = error[:2000]
-        submission.save()
-        SubmissionAttempt.objects.create(
-            submission=submission, outcome=outcome, latency_ms=latency_ms, error=error[:2000]
-        )
-        logger.info(
-            "submission attempt",
-            extra={
-                "prescription_id": prescription.pk,
-                "submission_id": submission.pk,
-                "outcome": outcome,
-                "latency_ms": latency_ms,
-            },
-        )
-        return submission
-
-
-def _mark_registered(
-    *, prescription: Prescription, registered: contract.RegisteredPrescription
-) -> None:
-    prescription.transmission_status = TransmissionStatus.REGISTERED
-    prescription.ordoclic_id = registered.id
-    prescription.number = registered.number.upper()
-    prescription.qr_payload = registered.qr_payload
-    prescription.registered_at = registered.created_at
-    prescription.transmission_error = ""
-    prescription.save(
-        update_fields=[
-            "transmission_status",
-            "ordoclic_id",
-            "number",
-            "qr_payload",
-            "registered_at",
-            "transmission_error",
-            "updated_at",
-        ]
-    )
-    AuditEvent.objects.create(
-        actor=None,
-        action="registered",
-        prescription=prescription,
-        exercise_context_id=prescription.exercise_context_id,
-        details={"ordoclic_id": registered.id},
-    )
 
 
 __all__ = [

@@ -188,7 +188,11 @@ PRESCRIPTION_JUSTIFICATION_LEVELS = env_list("ORIGAMI_JUSTIFICATION_LEVELS", ["C
 # attempts the submission is held for a human instead of looping.
 SUBMISSION_RETRY_BASE_DELAY = env_float("ORIGAMI_SUBMISSION_RETRY_BASE_DELAY", 2.0)
 SUBMISSION_RETRY_MAX_DELAY = env_float("ORIGAMI_SUBMISSION_RETRY_MAX_DELAY", 300.0)
-SUBMISSION_MAX_ATTEMPTS = env_int("ORIGAMI_SUBMISSION_MAX_ATTEMPTS", 12)
+SUBMISSION_MAX_ATTEMPTS = env_int("ORIGAMI_SUBMISSION_MAX_ATTEMPTS", 24)
+# The beat sweeper runs this often and re-enqueues queued submissions overdue by this much
+# whose task was lost (Redis restarted without persistence, a worker killed).
+SUBMISSION_SWEEP_SECONDS = env_float("ORIGAMI_SUBMISSION_SWEEP_SECONDS", 30.0)
+SUBMISSION_SWEEP_GRACE = env_float("ORIGAMI_SUBMISSION_SWEEP_GRACE", 60.0)
 
 LOGGING = {
     "version": 1,

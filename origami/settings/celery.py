@@ -1,7 +1,7 @@
 """Celery, tuned for at-least-once delivery. Postgres is the record of what must be sent;
 the broker only speeds delivery up."""
 
-from .env import env_int, env_str
+from .env import env_float, env_int, env_str
 
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", env_str("REDIS_URL", "redis://127.0.0.1:6379/0"))
 CELERY_RESULT_BACKEND = None
@@ -20,4 +20,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_timeout": 2,
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    # Re-enqueue due submissions whose task was lost (prescriptions/delivery.py).
+    "submissions-sweep": {
+        "task": "prescriptions.submissions_sweep",
+        "schedule": env_float("ORIGAMI_SUBMISSION_SWEEP_SECONDS", 30.0),
+    },
+}

@@ -1,0 +1,590 @@
+"""The submission outbox: getting signed prescriptions registered at Ordoclic, exactly once.
+
+Postgres is the record of what must be sent (the `Submission` row, created in the signing
+transaction); Celery and Redis only make delivery prompt. One attempt (`submission_send`):
+
+1. claims the row with ``select_for_update(skip_locked=True)`` and keeps it locked for the whole
+   attempt: a concurrent attempt (the signing request and a worker, two workers, a duplicated
+   task) skips it, and a process that dies mid-attempt releases it with its connection;
+2. waits, without counting an attempt, while the shared circuit breaker is open;
+3. after any earlier attempt, looks the prescription up by our external id before sending again
+   (an earlier attempt may have been registered while its answer was lost);
+4. **consolidates** a prescription that waited in the queue, or whose analysis was not done: it
+   is analysed again, and if blocking alerts the prescriber did not decide appear, it is held for
+   the prescriber's decision instead of being sent;
+5. sends with the submission's idempotency key (the same on every attempt);
+6. records the attempt (append-only, no patient data) and either the registration, the refusal,
+   or the next attempt time (backoff with full jitter, `backoff.retry_delay`), and after
+   ``SUBMISSION_MAX_ATTEMPTS`` failures holds the submission for a human with the reason.
+
+The next attempt is enqueued once the attempt's transaction has committed; the beat sweeper
+(`submissions_sweep`) re-enqueues any due submission whose task was lost.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, assert_never
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ordoclic_client import contract
+from ordoclic_client.results import Ok, Rejected, Result, Unavailable
+from origami.patients.models import Patient
+
+from . import payloads
+from .backoff import retry_delay
+from .models import (
+    Alert,
+    AlertDecision,
+    AnalysisOutcome,
+    AnalysisRun,
+    AttemptOutcome,
+    AuditEvent,
+    Decision,
+    Prescription,
+    Submission,
+    SubmissionAttempt,
+    SubmissionStatus,
+    TransmissionStatus,
+)
+from .rules import level_needs_decision, level_needs_justification
+from .selectors import current_treatment_lines, decision_covers, latest_decisions, user_may_change
+
+logger = logging.getLogger(__name__)
+
+# What the client answers when its breaker refuses a call without sending it.
+CIRCUIT_OPEN_REASON = "circuit open"
+# A task may run a little before the time kept in the row (clocks, broker rounding).
+DUE_TOLERANCE = timedelta(seconds=1)
+# Below this much budget left, the signing request stops and leaves the rest to the workers.
+MIN_CALL_BUDGET = 0.2
+ENQUEUED_KEY = "delivery:enqueued:{id}"
+
+
+class DeliveryError(Exception):
+    """A refusal the user reads as is (French)."""
+
+    def __init__(self, message: str, *, field: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+def _client() -> Any:
+    from origami.ordoclic import get_client
+
+    return get_client()
+
+
+class _Budget:
+    """The time a signing request may still spend on Ordoclic; None: a worker, no budget beyond
+    the client's own timeouts."""
+
+    def __init__(self, seconds: float | None) -> None:
+        self.deadline = None if seconds is None else time.monotonic() + seconds
+
+    def client(self, client: Any) -> Any | None:
+        """The client bounded by what is left, or None when too little is left."""
+        if self.deadline is None:
+            return client
+        left = self.deadline - time.monotonic()
+        if left < MIN_CALL_BUDGET:
+            return None
+        with_timeout = getattr(client, "with_timeout", None)
+        if with_timeout is None:  # a test double without timeouts
+            return client
+        # A call may first fetch a token: two requests, each bounded by half of what is left.
+        return with_timeout(read=left / 2, connect=min(left / 2, settings.ORDOCLIC_CONNECT_TIMEOUT))
+
+
+def _breaker_wait(client: Any) -> float | None:
+    """Seconds before the shared breaker lets calls through again, None when it is closed (or
+    half-open: then the call itself may be the probe)."""
+    breaker = getattr(client, "breaker", None)
+    if breaker is None:
+        return None
+    snapshot = getattr(breaker, "snapshot", None)
+    if snapshot is not None:
+        state = snapshot()
+        if state.state == "open":
+            return float(state.retry_after or settings.ORDOCLIC_BREAKER_RESET_SECONDS)
+        return None
+    return settings.ORDOCLIC_BREAKER_RESET_SECONDS if breaker.state() == "open" else None
+
+
+def _out_of_budget() -> Unavailable:
+    return Unavailable(reason=CIRCUIT_OPEN_REASON, retry_after=None, sent=False)
+
+
+@dataclass(frozen=True)
+class _Step:
+    """How one attempt ended before the bookkeeping."""
+
+    kind: str  # registered, rejected, unavailable, postponed, held
+    outcome: str = ""
+    error: str = ""
+    retry_after: float | None = None
+    registered: contract.RegisteredPrescription | None = None
+
+
+def submission_send(
+    *, submission_id: int, budget: float | None = None, first: bool = False
+) -> Submission | None:
+    """One attempt to register a submission; takes only its id (a Celery task calls it).
+
+    ``budget``: seconds the caller may wait (the signing request); ``first``: the attempt made
+    right after signing. Returns None when there was nothing to do (another attempt holds the
+    row, the submission is not queued, or it is not due yet).
+    """
+    with transaction.atomic():
+        submission = (
+            Submission.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(pk=submission_id, status=SubmissionStatus.QUEUED)
+            .select_related("prescription__prescriber")
+            .first()
+        )
+        if submission is None:
+            return None
+        now = timezone.now()
+        if submission.next_attempt_at is not None and submission.next_attempt_at > (
+            now + DUE_TOLERANCE
+        ):
+            return None
+        started = time.monotonic()
+        step = _attempt(submission=submission, budget=_Budget(budget), first=first)
+        latency_ms = int((time.monotonic() - started) * 1000)
+        _record(submission=submission, step=step, latency_ms=latency_ms, first=first)
+        return submission
+
+
+def _attempt(*, submission: Submission, budget: _Budget, first: bool) -> _Step:
+    prescription = submission.prescription
+    rpps = prescription.prescriber.rpps
+    client = _client()
+    wait = _breaker_wait(client)
+    if wait is not None:
+        return _Step(kind="postponed", retry_after=wait)
+    tried_before = submission.attempts > 0 or submission.attempt_log.exists()
+    if tried_before:
+        bounded = budget.client(client)
+        found: Result[Any] = (
+            _out_of_budget()
+            if bounded is None
+            else bounded.prescription_find_by_external_id(
+                rpps=rpps, external_id=str(submission.external_id)
+            )
+        )
+        match found:
+            case Ok(value=None):
+                pass
+            case Ok(value=registered):
+                return _Step(kind="registered", outcome=AttemptOutcome.FOUND, registered=registered)
+            case Rejected() as rejected:
+                return _Step(kind="unavailable", error=_("recherche refusée : ") + rejected.message)
+            case Unavailable() as unavailable:
+                return _unavailable(unavailable)
+            case _ as unreachable:
+                assert_never(unreachable)
+    patient = Patient.objects.prefetch_related("allergies", "pathologies").get(
+        pk=prescription.patient_id
+    )
+    prescription.patient = patient
+    lines = list(prescription.lines.all().order_by("position", "pk"))
+    if not first or not _analysis_done(prescription):
+        held = _consolidate(prescription=prescription, lines=lines, client=client, budget=budget)
+        if held is not None:
+            return held
+    request = payloads.registration_request(
+        prescription=prescription,
+        lines=lines,
+        decisions=latest_decisions(prescription=prescription).values(),
+        issued_at=prescription.signed_at or timezone.now(),
+    )
+    bounded = budget.client(client)
+    if bounded is None:
+        return _Step(kind="postponed", retry_after=None)
+    created = bounded.prescription_create(
+        rpps=rpps, request=request, idempotency_key=str(submission.idempotency_key)
+    )
+    match created:
+        case Ok(value=registered):
+            return _Step(
+                kind="registered", outcome=AttemptOutcome.REGISTERED, registered=registered
+            )
+        case Rejected() as rejected:
+            return _Step(kind="rejected", outcome=AttemptOutcome.REJECTED, error=rejected.message)
+        case Unavailable() as unavailable:
+            return _unavailable(unavailable)
+        case _ as unreachable:
+            assert_never(unreachable)
+
+
+def _unavailable(result: Unavailable) -> _Step:
+    if result.reason == CIRCUIT_OPEN_REASON and not result.sent:
+        # Refused by the breaker (or no budget left) before anything was sent: not an attempt.
+        return _Step(kind="postponed", retry_after=result.retry_after)
+    return _Step(
+        kind="unavailable",
+        outcome=AttemptOutcome.UNAVAILABLE,
+        error=result.reason,
+        retry_after=result.retry_after,
+    )
+
+
+def _analysis_done(prescription: Prescription) -> bool:
+    return AnalysisRun.objects.filter(
+        prescription=prescription, version=prescription.version, outcome=AnalysisOutcome.DONE
+    ).exists()
+
+
+def _consolidate(
+    *, prescription: Prescription, lines: list[Any], client: Any, budget: _Budget
+) -> _Step | None:
+    """Analyse the signed prescription again; a step when it must not be sent now."""
+    from .services import _store_analysis
+
+    bounded = budget.client(client)
+    if bounded is None:
+        return _Step(kind="postponed", retry_after=None)
+    request = payloads.analysis_request(
+        prescription=prescription,
+        lines=lines,
+        current_treatments=current_treatment_lines(
+            patient_id=prescription.patient_id, exclude_prescription_id=prescription.pk
+        ),
+    )
+    result = bounded.prescription_analyse(rpps=prescription.prescriber.rpps, request=request)
+    match result:
+        case Unavailable() as unavailable:
+            return _unavailable(unavailable)
+        case Rejected() as rejected:
+            _store_analysis(
+                prescription_id=prescription.pk,
+                version=prescription.version,
+                result=result,
+                acting_user=None,
+            )
+            return _Step(
+                kind="held",
+                outcome=AttemptOutcome.HELD,
+                error=_("Analyse refusée par Ordoclic avant l'envoi : %(reason)s")
+                % {"reason": rejected.message},
+            )
+        case Ok():
+            pass
+        case _ as unreachable:
+            assert_never(unreachable)
+    run = _store_analysis(
+        prescription_id=prescription.pk,
+        version=prescription.version,
+        result=result,
+        acting_user=None,
+    )
+    undecided = undecided_alerts(prescription=prescription, run=run)
+    if undecided:
+        return _Step(
+            kind="held",
+            outcome=AttemptOutcome.HELD,
+            error=_(
+                "Nouvelle analyse avant l'envoi : %(count)s alerte(s) attendent votre décision."
+            )
+            % {"count": len(undecided)},
+        )
+    return None
+
+
+def undecided_alerts(*, prescription: Prescription, run: AnalysisRun | None) -> list[Alert]:
+    """Alerts of the run that need the prescriber's decision and are not covered by one."""
+    if run is None:
+        return []
+    decisions = latest_decisions(prescription=prescription)
+    return [
+        alert
+        for alert in run.alerts.all().order_by("pk")
+        if level_needs_decision(alert.level)
+        and not decision_covers(decisions.get(alert.ordoclic_alert_id), alert)
+    ]
+
+
+def _record(*, submission: Submission, step: _Step, latency_ms: int, first: bool) -> None:
+    prescription = submission.prescription
+    now = timezone.now()
+    if step.kind == "postponed":
+        delay = retry_delay(attempts=max(1, submission.attempts), retry_after=step.retry_after)
+        submission.next_attempt_at = now + timedelta(seconds=delay)
+        submission.save(update_fields=["next_attempt_at", "updated_at"])
+        _enqueue_on_commit(submission)
+        return
+    submission.attempts += 1
+    error = step.error[:2000]
+    match step.kind:
+        case "registered":
+            assert step.registered is not None
+            _mark_registered(
+                prescription=prescription, registered=step.registered, queued=not first
+            )
+            submission.status = SubmissionStatus.REGISTERED
+            submission.next_attempt_at = None
+        case "rejected":
+            submission.status = SubmissionStatus.REJECTED
+            submission.next_attempt_at = None
+            prescription.transmission_status = TransmissionStatus.REJECTED
+            prescription.transmission_error = error
+            prescription.save(
+                update_fields=["transmission_status", "transmission_error", "updated_at"]
+            )
+        case "held":
+            _hold(submission=submission, reason=error)
+        case "unavailable":
+            if submission.attempts >= settings.SUBMISSION_MAX_ATTEMPTS:
+                _hold(
+                    submission=submission,
+                    reason=_(
+                        "Toujours pas enregistrée après %(count)s tentatives "
+                        "(dernière erreur : %(error)s). Un administrateur doit relancer l'envoi."
+                    )
+                    % {"count": submission.attempts, "error": error},
+                )
+            else:
+                delay = retry_delay(attempts=submission.attempts, retry_after=step.retry_after)
+                submission.next_attempt_at = now + timedelta(seconds=delay)
+                _enqueue_on_commit(submission)
+        case _:
+            raise AssertionError(step.kind)
+    submission.last_error = error
+    submission.save()
+    SubmissionAttempt.objects.create(
+        submission=submission,
+        outcome=step.outcome or AttemptOutcome.UNAVAILABLE,
+        latency_ms=latency_ms,
+        error=error,
+    )
+    logger.info(
+        "submission attempt",
+        extra={
+            "prescription_id": prescription.pk,
+            "submission_id": submission.pk,
+            "outcome": step.outcome,
+            "latency_ms": latency_ms,
+        },
+    )
+
+
+def _hold(*, submission: Submission, reason: str) -> None:
+    prescription = submission.prescription
+    submission.status = SubmissionStatus.HELD
+    submission.next_attempt_at = None
+    prescription.transmission_status = TransmissionStatus.HELD
+    prescription.transmission_error = reason[:2000]
+    prescription.save(update_fields=["transmission_status", "transmission_error", "updated_at"])
+    AuditEvent.objects.create(
+        actor=None,
+        action="submission_held",
+        prescription=prescription,
+        exercise_context_id=prescription.exercise_context_id,
+        details={"submission": submission.pk, "attempts": submission.attempts},
+    )
+
+
+def _mark_registered(
+    *,
+    prescription: Prescription,
+    registered: contract.RegisteredPrescription,
+    queued: bool = False,
+) -> None:
+    prescription.transmission_status = TransmissionStatus.REGISTERED
+    prescription.ordoclic_id = registered.id
+    prescription.number = registered.number.upper()
+    prescription.qr_payload = registered.qr_payload
+    prescription.registered_at = registered.created_at
+    prescription.transmission_error = ""
+    fields = [
+        "transmission_status",
+        "ordoclic_id",
+        "number",
+        "qr_payload",
+        "registered_at",
+        "transmission_error",
+        "updated_at",
+    ]
+    if queued:
+        prescription.consolidated_at = timezone.now()
+        fields.append("consolidated_at")
+    prescription.save(update_fields=fields)
+    AuditEvent.objects.create(
+        actor=None,
+        action="registered",
+        prescription=prescription,
+        exercise_context_id=prescription.exercise_context_id,
+        details={"ordoclic_id": registered.id, "consolidated": queued},
+    )
+
+
+# --- scheduling ---------------------------------------------------------------------------------
+
+
+def _enqueue_on_commit(submission: Submission) -> None:
+    submission_id, at = submission.pk, submission.next_attempt_at
+    transaction.on_commit(lambda: submission_enqueue(submission_id=submission_id, at=at))
+
+
+def submission_enqueue(*, submission_id: int, at: datetime | None) -> bool:
+    """Ask a worker to attempt the submission at ``at`` (now when None). Never raises and never
+    waits on a broker that is down: the sweeper re-enqueues what this could not."""
+    from .tasks import submission_send_task
+
+    countdown = 0.0 if at is None else max(0.0, (at - timezone.now()).total_seconds())
+    try:
+        submission_send_task.apply_async(args=(submission_id,), countdown=countdown, retry=False)
+    except Exception as exc:  # the broker is down: Postgres still has the row
+        logger.warning(
+            "submission not enqueued (%s): the sweeper will",
+            type(exc).__name__,
+            extra={"submission_id": submission_id},
+        )
+        return False
+    # The marker only spares the sweeper a duplicate: losing it costs nothing.
+    with contextlib.suppress(Exception):
+        cache.set(
+            ENQUEUED_KEY.format(id=submission_id),
+            1,
+            timeout=int(countdown + settings.SUBMISSION_SWEEP_GRACE) + 1,
+        )
+    return True
+
+
+def submission_after_sign(*, submission_id: int) -> Submission | None:
+    """Right after the signing transaction commits: one attempt within the request budget (at
+    once while the breaker is open). If it does not register the prescription, the attempt has
+    enqueued the next one; a web process dying here is covered by the sweeper."""
+    return submission_send(
+        submission_id=submission_id, budget=settings.ORDOCLIC_REQUEST_BUDGET, first=True
+    )
+
+
+def submissions_due(*, limit: int) -> list[int]:
+    """Queued submissions whose attempt time has passed by more than the sweep grace."""
+    overdue = timezone.now() - timedelta(seconds=settings.SUBMISSION_SWEEP_GRACE)
+    return list(
+        Submission.objects.filter(status=SubmissionStatus.QUEUED, next_attempt_at__lte=overdue)
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def submissions_sweep(*, limit: int = 1000) -> int:
+    """Re-enqueue due queued submissions whose task was lost (Redis keeps nothing on disk, a
+    worker killed with its prefetched task). Returns how many were enqueued."""
+    ids = submissions_due(limit=limit)
+    if not ids:
+        return 0
+    try:
+        marked = cache.get_many([ENQUEUED_KEY.format(id=pk) for pk in ids])
+    except Exception:
+        marked = {}
+    enqueued = 0
+    for pk in ids:
+        if ENQUEUED_KEY.format(id=pk) in marked:
+            continue
+        if submission_enqueue(submission_id=pk, at=None):
+            enqueued += 1
+    if enqueued:
+        logger.info("sweeper re-enqueued submissions", extra={"count": enqueued})
+    return enqueued
+
+
+# --- humans: the prescriber's decision, the administrator's requeue ---------------------------
+
+
+@transaction.atomic
+def submission_release(
+    *, prescription: Prescription, acting_user: Any, reasons: dict[int, str]
+) -> Submission:
+    """The prescriber maintains the alerts a consolidation found (``reasons``: alert pk ->
+    justification) and lets the held prescription go: it is analysed again and sent."""
+    locked = (
+        Prescription.objects.select_for_update(of=("self",))
+        .select_related("prescriber")
+        .get(pk=prescription.pk)
+    )
+    if not user_may_change(user=acting_user, prescription=locked):
+        raise PermissionDenied
+    submission = Submission.objects.select_for_update().get(prescription=locked)
+    if submission.status != SubmissionStatus.HELD:
+        raise DeliveryError(_("Cette ordonnance n'attend plus votre décision."))
+    run = (
+        AnalysisRun.objects.filter(prescription=locked, version=locked.version)
+        .order_by("-pk")
+        .first()
+    )
+    for alert in undecided_alerts(prescription=locked, run=run):
+        reason = reasons.get(alert.pk, "").strip()
+        if level_needs_justification(alert.level) and not reason:
+            raise DeliveryError(
+                _("Justifiez le maintien : c'est obligatoire pour une alerte de niveau %(level)s.")
+                % {"level": alert.level},
+                field=f"reason-{alert.pk}",
+            )
+        AlertDecision.objects.create(
+            alert=alert,
+            prescription=locked,
+            ordoclic_alert_id=alert.ordoclic_alert_id,
+            level=alert.level,
+            alert_payload=alert.raw,
+            decision=Decision.MAINTAIN,
+            reason=reason,
+            decided_by=acting_user,
+            exercise_context_id=locked.exercise_context_id,
+            version=locked.version,
+        )
+    _requeue(submission=submission, prescription=locked, acting_user=acting_user)
+    return submission
+
+
+@transaction.atomic
+def submission_requeue(*, submission_id: int, acting_user: Any | None) -> Submission:
+    """An administrator sends a held submission again (after the cause was fixed): its
+    attempt count starts over; the next attempt analyses it again before sending."""
+    if acting_user is not None and not (
+        getattr(acting_user, "is_superuser", False) or getattr(acting_user, "role", "") == "admin"
+    ):
+        raise PermissionDenied
+    submission = (
+        Submission.objects.select_for_update(of=("self",))
+        .select_related("prescription")
+        .get(pk=submission_id)
+    )
+    if submission.status != SubmissionStatus.HELD:
+        raise DeliveryError(_("Cette transmission n'est pas en attente."))
+    prescription = Prescription.objects.select_for_update().get(pk=submission.prescription_id)
+    _requeue(submission=submission, prescription=prescription, acting_user=acting_user)
+    return submission
+
+
+def _requeue(*, submission: Submission, prescription: Prescription, acting_user: Any) -> None:
+    held_after = submission.attempts
+    submission.status = SubmissionStatus.QUEUED
+    submission.attempts = 0
+    submission.next_attempt_at = timezone.now()
+    submission.save(update_fields=["status", "attempts", "next_attempt_at", "updated_at"])
+    prescription.transmission_status = TransmissionStatus.QUEUED
+    prescription.transmission_error = ""
+    prescription.save(update_fields=["transmission_status", "transmission_error", "updated_at"])
+    AuditEvent.objects.create(
+        actor=acting_user,
+        action="submission_requeued",
+        prescription=prescription,
+        exercise_context_id=prescription.exercise_context_id,
+        details={"submission": submission.pk, "attempts_before": held_after},
+    )
+    _enqueue_on_commit(submission)
