@@ -318,6 +318,7 @@ def _render_analysis(
 ) -> HttpResponse:
     context = _screen_context(request, prescription, **extra)
     if request.htmx:
+        context["oob"] = True  # also refresh the level badge of each line
         return render(request, "prescriptions/screen.html#analysis", context)
     if extra.get("error"):
         return render(request, "prescriptions/screen.html", context)

@@ -282,3 +282,87 @@ def test_the_paper_copy_carries_the_mandatory_mentions(
         "data:image/svg+xml",
     ]:
         assert mention in html, mention
+
+
+def test_the_analysis_refreshes_the_level_badge_of_each_line(
+    prescriber: Any, patient: Any, fake_ordoclic: Any, logged_in_client: Any
+) -> None:
+    prescription = draft_for(prescriber, patient)
+    simva = add(prescription, prescriber, SIMVA, "1 cp le soir")
+    add(prescription, prescriber, CLARI, "1 cp matin et soir 7j")
+    html = (
+        logged_in_client(prescriber)
+        .post(reverse("prescriptions:analyse", args=[prescription.pk]), **HTMX)
+        .content.decode()
+    )
+    assert f'id="line-level-{simva.pk}" class="rx-line-level" hx-swap-oob="true"' in html
+    assert 'level-ci">CI</span>' in html
+
+
+def test_a_replacing_prescriber_given_access_may_see_and_continue_the_draft(
+    prescriber: Any, patient: Any, fake_ordoclic: Any, logged_in_client: Any
+) -> None:
+    from guardian.shortcuts import assign_perm
+
+    prescription = draft_for(prescriber, patient)
+    add(prescription, prescriber, SIMVA, "1 cp le soir")
+    replacing = linked_prescriber()
+    client = logged_in_client(replacing)
+    url = reverse("prescriptions:detail", args=[prescription.pk])
+    assert client.get(url).status_code == 404
+
+    assign_perm("prescriptions.view_prescription", replacing, prescription)
+    assert client.get(url).status_code == 200
+    prescription.refresh_from_db()
+    refused = client.post(
+        reverse("prescriptions:line_add", args=[prescription.pk]),
+        {"version": prescription.version, "drug_code": "67997205", "posology": "1 cp le soir"},
+        **HTMX,
+    )
+    assert refused.status_code == 404
+
+    assign_perm("prescriptions.change_prescription", replacing, prescription)
+    client.post(
+        reverse("prescriptions:line_add", args=[prescription.pk]),
+        {"version": prescription.version, "drug_code": "67997205", "posology": "1 cp le soir"},
+        **HTMX,
+    )
+    assert prescription.lines.count() == 2
+    assert prescription.audit_events.filter(actor=replacing, action="line_added").exists()
+
+
+def test_the_patient_page_lists_the_history_and_starts_a_prescription(
+    prescriber: Any, patient: Any, logged_in_client: Any
+) -> None:
+    mine = draft_for(prescriber, patient)
+    theirs = draft_for(linked_prescriber(), patient)
+    client = logged_in_client(prescriber)
+    html = client.get(reverse("patients:detail", args=[patient.pk])).content.decode()
+    assert "Nouvelle ordonnance" in html
+    assert reverse("prescriptions:create", args=[patient.pk]) in html
+    assert reverse("prescriptions:detail", args=[mine.pk]) in html
+    assert reverse("prescriptions:detail", args=[theirs.pk]) not in html
+
+
+def test_my_prescriptions_filters(
+    prescriber: Any, patient: Any, fake_ordoclic: Any, logged_in_client: Any
+) -> None:
+    draft = draft_for(prescriber, patient)
+    held = draft_for(prescriber, patient)
+    Prescription.objects.filter(pk=held.pk).update(
+        status="signed",
+        transmission_status="held",
+        signed_at=held.created_at,
+        software_version="0.1.0",
+    )
+    client = logged_in_client(prescriber)
+
+    def listed(filter_name: str) -> set[int]:
+        html = client.get(reverse("prescriptions:list"), {"filtre": filter_name}).content.decode()
+        return {p.pk for p in (draft, held) if reverse("prescriptions:detail", args=[p.pk]) in html}
+
+    assert listed("drafts") == {draft.pk}
+    assert listed("attention") == {held.pk}
+    assert listed("sent") == set()
+    assert listed("cancelled") == set()
+    assert listed("") == {draft.pk, held.pk}
