@@ -39,6 +39,14 @@ class DispensingStatus(models.TextChoices):
     FULL = "full", _("Délivrée")
 
 
+class LineDispensingStatus(models.TextChoices):
+    NONE = "none", _("Non délivrée")
+    PARTIAL = "partial", _("Délivrée partiellement")
+    FULL = "full", _("Délivrée")
+    SUBSTITUTED = "substituted", _("Délivrée (substituée)")
+    NOT_DELIVERED = "not_delivered", _("Non délivrable")
+
+
 class CodeSystem(models.TextChoices):
     CIS = "cis", "CIS"
     CIP13 = "cip13", "CIP13"
@@ -155,6 +163,12 @@ class Prescription(models.Model):
     signed_at = models.DateTimeField(null=True, blank=True)
     registered_at = models.DateTimeField(null=True, blank=True)
     consolidated_at = models.DateTimeField(null=True, blank=True)
+    # Follow-up (prescriptions.dispensing): the time and id of the last dispensing state applied
+    # (events older than it are ignored, so the state never goes back), and the last poll.
+    dispensing_updated_at = models.DateTimeField(null=True, blank=True)
+    dispensing_event_id = models.CharField(max_length=64, blank=True)
+    dispensing_checked_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("ordonnance")
@@ -246,6 +260,10 @@ class PrescriptionLine(models.Model):
     )
     ald = models.BooleanField(_("en rapport avec l'ALD"), default=False)
     instructions = models.CharField(_("instructions"), max_length=500, blank=True)
+    dispensing_status = models.CharField(
+        _("délivrance"), max_length=16, choices=LineDispensingStatus.choices, default="none"
+    )
+    dispensed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("ligne")
@@ -435,3 +453,94 @@ class SubmissionAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.submission_id} {self.outcome}"
+
+
+# --- follow-up: cancellations and webhook receipts (prescriptions.cancellation, .webhooks) -----
+
+
+class CancellationReason(models.TextChoices):
+    ENTRY_ERROR = "entry_error", _("Erreur de saisie")
+    TREATMENT_CHANGED = "treatment_changed", _("Traitement modifié ou arrêté")
+    WRONG_PATIENT = "wrong_patient", _("Mauvais patient")
+    DUPLICATE = "duplicate", _("Ordonnance en double")
+    PATIENT_REFUSED = "patient_refused", _("Refus du patient")
+    REPLACED = "replaced", _("Remplacée par une nouvelle ordonnance")
+    OTHER = "other", _("Autre motif")
+
+
+class CancellationStatus(models.TextChoices):
+    QUEUED = "queued", _("En attente d'envoi")
+    DONE = "done", _("Annulée chez Ordoclic")
+    REFUSED = "refused", _("Refusée")
+
+
+class Cancellation(models.Model):
+    """The cancellation outbox: created with the prescriber's request, sent at once and retried
+    until Ordoclic answers (Postgres is the record of what must be cancelled)."""
+
+    prescription = models.ForeignKey(
+        Prescription, on_delete=models.PROTECT, related_name="cancellations"
+    )
+    reason = models.CharField(_("motif"), max_length=32, choices=CancellationReason.choices)
+    comment = models.TextField(_("précision"), blank=True)
+    # The replacement whose registration asked for this cancellation (reissue), if any.
+    replacement = models.ForeignKey(
+        Prescription, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(
+        max_length=16, choices=CancellationStatus.choices, default=CancellationStatus.QUEUED
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    # Set when a refusal was shown to the prescriber and they made their call (reissue).
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=CancellationStatus.values), name="cancellation_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(reason__in=CancellationReason.values), name="cancellation_reason_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(reason=CancellationReason.OTHER, comment=""),
+                name="cancellation_other_has_comment",
+            ),
+            models.UniqueConstraint(
+                fields=["prescription"],
+                condition=Q(status__in=["queued", "done"]),
+                name="cancellation_one_live_per_prescription",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"cancellation {self.pk} ({self.status})"
+
+
+class WebhookReceipt(models.Model):
+    """One webhook event received and checked; its id is unique, so a replay is refused."""
+
+    event_id = models.CharField(max_length=64, unique=True)
+    type = models.CharField(max_length=64)
+    occurred_at = models.DateTimeField()
+    received_at = models.DateTimeField(auto_now_add=True)
+    prescription = models.ForeignKey(
+        Prescription, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    outcome = models.CharField(max_length=16)
+
+    class Meta:
+        ordering = ["received_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.event_id}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, webhooks
 
 app_name = "prescriptions"
 urlpatterns = [
@@ -17,4 +17,6 @@ urlpatterns = [
     path("<int:pk>/sans-analyse/", views.analysis_waive, name="waive"),
     path("<int:pk>/signer/", views.sign, name="sign"),
     path("<int:pk>/copie/", views.paper_copy, name="paper"),
+    # follow-up: dispensing webhook, cancellation, reissue, staff lookup, audit
+    path("webhooks/ordoclic/", webhooks.ordoclic_webhook, name="ordoclic_webhook"),
 ]

@@ -129,7 +129,15 @@ def test_no_url_leaks_to_the_wrong_user(route):
 
 def test_public_urls_are_only_the_login_steps():
     public = sorted(r.name for r in ROUTES if _access(r).public)
-    assert public == ["admin_login", "login", "login_otp", "logout"]
+    # Ordoclic's webhook has no session: its HMAC signature authenticates it
+    # (tests/prescriptions/test_webhooks.py refuses unsigned, forged, stale and replayed posts).
+    assert public == [
+        "admin_login",
+        "login",
+        "login_otp",
+        "logout",
+        "prescriptions:ordoclic_webhook",
+    ]
 
 
 ADMIN_SAMPLE_URLS = [

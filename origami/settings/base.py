@@ -176,6 +176,17 @@ ORDOCLIC_BREAKER_FAILURES = env_int("ORDOCLIC_BREAKER_FAILURES", 3)
 ORDOCLIC_BREAKER_RESET_SECONDS = env_float("ORDOCLIC_BREAKER_RESET_SECONDS", 30.0)
 # Test RPPS numbers that fail Luhn but that Ordoclic's staging (and the sandbox) accept.
 ORDOCLIC_ALLOWED_TEST_RPPS = env_list("ORDOCLIC_ALLOWED_TEST_RPPS", [])
+# Ordoclic's dispensing webhook (POST /ordonnances/webhooks/ordoclic/): the shared HMAC secret
+# (empty: the endpoint answers 404) and how old a signed timestamp may be, in seconds.
+ORDOCLIC_WEBHOOK_SECRET = env_str("ORDOCLIC_WEBHOOK_SECRET", "")
+ORDOCLIC_WEBHOOK_TOLERANCE = env_int("ORDOCLIC_WEBHOOK_TOLERANCE", 300)
+# Dispensing poll (Celery beat): prescriptions checked per run, and how long after registration
+# a prescription not fully dispensed is still followed.
+DISPENSING_POLL_BATCH = env_int("ORIGAMI_DISPENSING_POLL_BATCH", 50)
+DISPENSING_POLL_MAX_AGE_DAYS = env_int("ORIGAMI_DISPENSING_POLL_MAX_AGE_DAYS", 365)
+# Staff lookups (pharmacists' calls): at most this many per user in the window (seconds).
+STAFF_LOOKUP_RATE_LIMIT = env_int("ORIGAMI_STAFF_LOOKUP_RATE_LIMIT", 30)
+STAFF_LOOKUP_RATE_WINDOW = env_int("ORIGAMI_STAFF_LOOKUP_RATE_WINDOW", 600)
 
 # Alert levels on which the prescriber must decide (modify or maintain) before signing, and
 # those whose "maintain" needs a written justification (CI and ASDEC at least: the database
