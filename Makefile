@@ -28,7 +28,7 @@ migrate: install
 	$(BIN)/python manage.py migrate --noinput
 
 demo: install
-	$(BIN)/python manage.py demo_data
+	BIN=$(BIN) scripts/demo.sh
 
 run: install
 	mkdir -p var

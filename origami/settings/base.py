@@ -222,6 +222,9 @@ LOGGING = {
         # Never log request bodies or template contexts: they carry patient data.
         "django.request": {"level": "ERROR"},
         "django.template": {"level": "WARNING"},
+        # One line per HTTP exchange is noise next to our own attempt logs.
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
     },
 }
 
