@@ -359,8 +359,17 @@ class OrdoclicClient:
         return _model(AuthResponse)(self._send(self._build("POST", contract.AUTH, json_body=body)))
 
     def _fetch_token(self, key: TokenKey) -> tuple[str, float]:
-        answer = self._fetch_auth(key)
-        return answer.token, token_expiry(answer.token)
+        """A token for the call in progress. If none can be had, that call was not processed
+        (never sent, or refused with a 401), whatever happened to the auth request itself."""
+        try:
+            answer = self._fetch_auth(key)
+            return answer.token, token_expiry(answer.token)
+        except (APIConnectionError, InvalidResponseError) as exc:
+            raise APIConnectionError(exc.message, sent=False) from exc
+        except ServerError as exc:
+            raise ServerError(
+                exc.message, status=exc.status, retry_after=exc.retry_after, sent=False
+            ) from exc
 
 
 # --- parsing -----------------------------------------------------------------------------------
@@ -497,8 +506,8 @@ def _to_result(exc: OrdoclicError) -> Unavailable | Rejected:
             return Unavailable(exc.message, sent=sent)
         case RateLimitError(retry_after=retry_after):
             return Unavailable("rate limited (HTTP 429)", retry_after=retry_after)
-        case ServerError(status=status, retry_after=retry_after):
-            return Unavailable(f"server error (HTTP {status})", retry_after=retry_after, sent=True)
+        case ServerError(status=status, retry_after=retry_after, sent=sent):
+            return Unavailable(f"server error (HTTP {status})", retry_after=retry_after, sent=sent)
         case APIStatusError(status=status, errors=errors, details=details):
             return Rejected(status=status, errors=errors, details=details)
         case InvalidResponseError():

@@ -10,6 +10,8 @@ Messages never quote a request or response body: bodies carry health data.
 
 from __future__ import annotations
 
+from typing import Any
+
 from ordoclic_client.results import FieldError
 
 
@@ -90,7 +92,12 @@ class RateLimitError(ClientError):
 
 
 class ServerError(APIStatusError):
-    """A 5xx answer."""
+    """A 5xx answer. ``sent`` is True when it answered the call itself (which may have been
+    processed), False when it answered the token request that had to come first."""
+
+    def __init__(self, message: str, *, sent: bool = True, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.sent = sent
 
 
 class InvalidResponseError(OrdoclicError):

@@ -218,3 +218,27 @@ def test_auth_answer_model_reads_the_identity() -> None:
 
     assert answer.identity.professional.activated is False
     assert answer.identity.partner_id == PARTNER_ID
+
+
+@pytest.mark.parametrize(
+    ("auth_fails", "reason"),
+    [
+        (httpx.Response(503), "server error (HTTP 503)"),
+        (httpx.ReadTimeout("slow"), "read timeout"),
+        (httpx.Response(200, text="<html>"), "malformed response: not JSON"),
+    ],
+    ids=["5xx", "read-timeout", "malformed"],
+)
+def test_a_call_whose_token_cannot_be_had_was_not_sent(
+    api: respx.MockRouter,
+    client: OrdoclicClient,
+    auth_fails: httpx.Response | Exception,
+    reason: str,
+) -> None:
+    api["auth"].mock(side_effect=[auth_fails])
+    drugs = api.get("/drugbase/v1/drugs")
+
+    result = client.drug_search(rpps=RPPS, text="doli")
+
+    assert result == Unavailable(reason, sent=False)
+    assert not drugs.called
