@@ -1,0 +1,355 @@
+"""The submission outbox against the in-process sandbox: degraded signing, retries, lookups by
+external id after an ambiguous failure, consolidation, holds and their release."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import redis
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import connection
+from django.test import override_settings
+from django.utils import timezone
+
+from ordoclic_client import OrdoclicClient, PartnerCredentials, RedisBreaker, build_http_client
+from origami.ordoclic import override_client
+from prescriptions import delivery
+from prescriptions.models import (
+    AttemptOutcome,
+    BusinessStatus,
+    Prescription,
+    Submission,
+    SubmissionStatus,
+    TransmissionStatus,
+)
+from prescriptions.selectors import prescription_list_for
+from tests.chaos import workload
+from tests.factories import AdminFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def enqueued(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, Any]]:
+    """Each (submission id, time) the delivery asked a worker to try."""
+    calls: list[tuple[int, Any]] = []
+
+    def record(*, submission_id: int, at: Any) -> bool:
+        calls.append((submission_id, at))
+        return True
+
+    monkeypatch.setattr(delivery, "submission_enqueue", record)
+    return calls
+
+
+@pytest.fixture
+def martin(ordoclic: Any) -> Any:
+    return workload.prescriber_linked(workload.CLAIRE_MARTIN)
+
+
+def faults(ordoclic: Any, mode: str, **extra: Any) -> None:
+    with ordoclic.sandbox.control() as control:
+        control.post("/_sandbox/faults", json={"mode": mode, **extra}).raise_for_status()
+
+
+def ledger(ordoclic: Any) -> dict[str, tuple[int, int]]:
+    with ordoclic.sandbox.control() as control:
+        items = control.get("/_sandbox/ledger").json()["items"]
+    return {i["externalId"]: (i["creationRequests"], i["registered"]) for i in items}
+
+
+def signed(
+    user: Any, capture: Any, drugs: tuple[workload.Drug, ...] = (workload.DOLIPRANE,)
+) -> Prescription:
+    prescription = workload.ready_to_sign(user, workload.draft(user, drugs))
+    with capture(execute=True):
+        workload.sign(user, prescription)
+    prescription.refresh_from_db()
+    return prescription
+
+
+def due_now(prescription: Prescription) -> Submission:
+    """Let the time of the next attempt come."""
+    Submission.objects.filter(prescription=prescription).update(
+        next_attempt_at=timezone.now() - timedelta(seconds=1)
+    )
+    return Submission.objects.get(prescription=prescription)
+
+
+def outcomes(prescription: Prescription) -> list[str]:
+    return [a.outcome for a in prescription.submission.attempt_log.order_by("pk")]
+
+
+def test_signed_while_ordoclic_is_down_then_consolidates_when_back(
+    ordoclic: Any, martin: Any, enqueued: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    faults(ordoclic, "down")
+    prescription = signed(martin, django_capture_on_commit_callbacks)
+    # Saved in origami, signed, queued: the prescriber goes on working.
+    assert prescription.status == BusinessStatus.SIGNED
+    assert prescription.transmission_status == TransmissionStatus.QUEUED
+    submission = prescription.submission
+    assert submission.attempts == 1
+    assert submission.next_attempt_at is not None
+    assert submission.next_attempt_at <= timezone.now() + timedelta(
+        seconds=settings.SUBMISSION_RETRY_MAX_DELAY
+    )
+    # The next attempt was handed to the workers once the attempt had committed.
+    assert enqueued == [(submission.pk, submission.next_attempt_at)]
+    assert prescription.consolidated_at is None
+
+    faults(ordoclic, "ok")
+    delivery.submission_send(submission_id=due_now(prescription).pk)
+    prescription.refresh_from_db()
+    assert prescription.transmission_status == TransmissionStatus.REGISTERED
+    assert prescription.number
+    assert prescription.consolidated_at is not None
+    assert outcomes(prescription) == [AttemptOutcome.UNAVAILABLE, AttemptOutcome.REGISTERED]
+    assert ledger(ordoclic) == {str(prescription.external_id): (1, 1)}
+    # The 503 might have been sent after a commit: the second attempt looked it up first, and
+    # since the analysis could not run at signing, analysed the prescription again.
+    assert prescription.analysis_runs.filter(outcome="done").exists()
+
+
+def test_answer_lost_after_registration_is_found_by_external_id_not_sent_again(
+    ordoclic: Any, martin: Any, enqueued: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    prescription = workload.ready_to_sign(martin, workload.draft(martin))
+    faults(ordoclic, "commit_then_drop")
+    with django_capture_on_commit_callbacks(execute=True):
+        workload.sign(martin, prescription)
+    prescription.refresh_from_db()
+    assert prescription.transmission_status == TransmissionStatus.QUEUED
+    assert ledger(ordoclic) == {str(prescription.external_id): (1, 1)}
+
+    faults(ordoclic, "ok")
+    delivery.submission_send(submission_id=due_now(prescription).pk)
+    prescription.refresh_from_db()
+    assert prescription.transmission_status == TransmissionStatus.REGISTERED
+    assert outcomes(prescription) == [AttemptOutcome.UNAVAILABLE, AttemptOutcome.FOUND]
+    # Registered once, and no second creation request ever reached Ordoclic.
+    assert ledger(ordoclic) == {str(prescription.external_id): (1, 1)}
+
+
+def test_consolidation_holds_a_prescription_with_an_undecided_contraindication(
+    ordoclic: Any, martin: Any, enqueued: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    faults(ordoclic, "down")
+    prescription = signed(
+        martin,
+        django_capture_on_commit_callbacks,
+        drugs=(workload.SIMVASTATINE, workload.CLARITHROMYCINE),
+    )
+    assert prescription.transmission_status == TransmissionStatus.QUEUED
+
+    faults(ordoclic, "ok")
+    with django_capture_on_commit_callbacks(execute=True):
+        delivery.submission_send(submission_id=due_now(prescription).pk)
+    prescription.refresh_from_db()
+    submission = prescription.submission
+    # Not sent: held for the prescriber, with the reason, in "needs attention".
+    assert prescription.transmission_status == TransmissionStatus.HELD
+    assert submission.status == SubmissionStatus.HELD
+    assert "attendent votre décision" in prescription.transmission_error
+    assert ledger(ordoclic) == {}
+    assert list(prescription_list_for(user=martin, filter_name="attention")) == [prescription]
+    [alert] = delivery.undecided_alerts(
+        prescription=prescription, run=prescription.analysis_runs.order_by("-pk").first()
+    )
+    assert alert.level == "CI"
+
+    # A CI is maintained only with a justification: refused without one, nothing changes.
+    with pytest.raises(delivery.DeliveryError, match="Justifiez"):
+        delivery.submission_release(prescription=prescription, acting_user=martin, reasons={})
+    submission.refresh_from_db()
+    assert submission.status == SubmissionStatus.HELD
+
+    with django_capture_on_commit_callbacks(execute=True):
+        delivery.submission_release(
+            prescription=prescription,
+            acting_user=martin,
+            reasons={alert.pk: "Statine suspendue pendant l'antibiothérapie"},
+        )
+    submission.refresh_from_db()
+    assert submission.status == SubmissionStatus.QUEUED
+    assert enqueued[-1][0] == submission.pk
+    delivery.submission_send(submission_id=submission.pk)
+    prescription.refresh_from_db()
+    assert prescription.transmission_status == TransmissionStatus.REGISTERED
+    assert prescription.consolidated_at is not None
+    assert ledger(ordoclic) == {str(prescription.external_id): (1, 1)}
+
+
+def test_another_prescriber_cannot_release_a_held_prescription(
+    ordoclic: Any, martin: Any, enqueued: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    faults(ordoclic, "down")
+    prescription = signed(
+        martin,
+        django_capture_on_commit_callbacks,
+        drugs=(workload.SIMVASTATINE, workload.CLARITHROMYCINE),
+    )
+    faults(ordoclic, "ok")
+    delivery.submission_send(submission_id=due_now(prescription).pk)
+    other = workload.prescriber_linked(workload.KARIM_BENALI)
+    with pytest.raises(PermissionDenied):
+        delivery.submission_release(prescription=prescription, acting_user=other, reasons={})
+
+
+@override_settings(SUBMISSION_MAX_ATTEMPTS=3)
+def test_bounded_attempts_hold_the_submission_then_an_admin_requeues_it(
+    ordoclic: Any, martin: Any, enqueued: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    faults(ordoclic, "error")
+    prescription = signed(martin, django_capture_on_commit_callbacks)
+    for _ in range(2):
+        delivery.submission_send(submission_id=due_now(prescription).pk)
+    prescription.refresh_from_db()
+    submission = prescription.submission
+    assert submission.status == SubmissionStatus.HELD
+    assert submission.attempts == 3
+    assert prescription.transmission_status == TransmissionStatus.HELD
+    assert "3 tentatives" in prescription.transmission_error
+    # Held means no more attempts, whatever a stray task asks.
+    assert delivery.submission_send(submission_id=submission.pk) is None
+
+    with pytest.raises(PermissionDenied):
+        delivery.submission_requeue(submission_id=submission.pk, acting_user=martin)
+    faults(ordoclic, "ok")
+    delivery.submission_requeue(submission_id=submission.pk, acting_user=AdminFactory())
+    submission.refresh_from_db()
+    assert (submission.status, submission.attempts) == (SubmissionStatus.QUEUED, 0)
+    delivery.submission_send(submission_id=submission.pk)
+    prescription.refresh_from_db()
+    assert prescription.transmission_status == TransmissionStatus.REGISTERED
+    # Error answers may come after a commit: every creation request replays the same key, so
+    # Ordoclic registered it once.
+    assert ledger(ordoclic)[str(prescription.external_id)][1] == 1
+
+
+def test_requeue_refuses_a_submission_that_is_not_held(
+    ordoclic: Any, martin: Any, enqueued: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    prescription = signed(martin, django_capture_on_commit_callbacks)
+    assert prescription.transmission_status == TransmissionStatus.REGISTERED
+    with pytest.raises(delivery.DeliveryError):
+        delivery.submission_requeue(
+            submission_id=prescription.submission.pk, acting_user=AdminFactory()
+        )
+
+
+def test_an_attempt_before_its_time_does_nothing(
+    ordoclic: Any, martin: Any, enqueued: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    faults(ordoclic, "down")
+    prescription = signed(martin, django_capture_on_commit_callbacks)
+    faults(ordoclic, "ok")
+    Submission.objects.filter(prescription=prescription).update(
+        next_attempt_at=timezone.now() + timedelta(minutes=5)
+    )
+    assert delivery.submission_send(submission_id=prescription.submission.pk) is None
+    assert outcomes(prescription) == [AttemptOutcome.UNAVAILABLE]
+    assert ledger(ordoclic) == {}
+
+
+def test_while_the_breaker_is_open_signing_answers_at_once_without_an_attempt(
+    sandbox: Any, enqueued: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    connection_ = redis.Redis.from_url(settings.REDIS_URL)
+    breaker = RedisBreaker(connection_, name="test-delivery-open", failures=1, reset_seconds=60)
+    breaker.reset()
+    client = OrdoclicClient(
+        http=build_http_client(base_url="http://sandbox", transport=sandbox.transport),
+        credentials=PartnerCredentials(
+            partner_id=sandbox.partner_id, private_key_pem=sandbox.private_key_pem
+        ),
+        breaker=breaker,
+    )
+    try:
+        with override_client(client):
+            user = workload.prescriber_linked(workload.CLAIRE_MARTIN)
+            prescription = workload.ready_to_sign(user, workload.draft(user))
+            breaker.record_failure("test: Ordoclic down")
+            with django_capture_on_commit_callbacks(execute=True):
+                workload.sign(user, prescription)
+        prescription.refresh_from_db()
+        submission = prescription.submission
+        assert prescription.transmission_status == TransmissionStatus.QUEUED
+        # Nothing was sent and no attempt counted: the breaker said so before any call.
+        assert submission.attempts == 0
+        assert outcomes(prescription) == []
+        with sandbox.control() as control:
+            assert control.get("/_sandbox/ledger").json()["items"] == []
+        # The next try waits for the breaker to half-open.
+        assert submission.next_attempt_at is not None
+        assert submission.next_attempt_at > timezone.now() + timedelta(seconds=30)
+        assert enqueued == [(submission.pk, submission.next_attempt_at)]
+    finally:
+        breaker.reset()
+        client.close()
+
+
+def test_the_attempt_after_signing_is_bounded_by_the_request_budget(
+    ordoclic: Any,
+    martin: Any,
+    enqueued: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    bounds: list[tuple[float, float | None]] = []
+    real = type(ordoclic.client).with_timeout
+
+    def spy(self: Any, *, read: float, connect: float | None = None) -> Any:
+        bounds.append((read, connect))
+        return real(self, read=read, connect=connect)
+
+    monkeypatch.setattr(type(ordoclic.client), "with_timeout", spy)
+    with override_settings(ORDOCLIC_REQUEST_BUDGET=1.5):
+        prescription = signed(martin, django_capture_on_commit_callbacks)
+    assert prescription.transmission_status == TransmissionStatus.REGISTERED
+    assert bounds
+    assert all(read <= 0.75 and (connect or 0) <= 0.75 for read, connect in bounds)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_signing_attempt_and_a_worker_never_send_twice(
+    ordoclic: Any, enqueued: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The attempt made by the signing request and a worker's task race for the same row: one
+    claims it, the other skips it; Ordoclic sees one creation request."""
+    from prescriptions import services
+
+    user = workload.prescriber_linked(workload.CLAIRE_MARTIN)
+    prescription = workload.ready_to_sign(user, workload.draft(user))
+    # Sign without the request's own attempt, so that both attempts can start together.
+    monkeypatch.setattr(services, "submission_after_sign", lambda *, submission_id: None)
+    workload.sign(user, prescription)
+    submission_id = Submission.objects.get(prescription=prescription).pk
+    faults(ordoclic, "slow", latency_ms=300)
+    barrier = threading.Barrier(2)
+    results: list[Any] = []
+
+    def attempt(from_request: bool) -> None:
+        try:
+            barrier.wait()
+            if from_request:
+                results.append(delivery.submission_after_sign(submission_id=submission_id))
+            else:
+                results.append(delivery.submission_send(submission_id=submission_id))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=attempt, args=(flag,)) for flag in (True, False)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(results) == 2
+    prescription.refresh_from_db()
+    assert prescription.transmission_status == TransmissionStatus.REGISTERED
+    assert ledger(ordoclic) == {str(prescription.external_id): (1, 1)}
+    assert len(outcomes(prescription)) == 1
