@@ -355,7 +355,11 @@ class OrdoclicClient:
 
     def _fetch_auth(self, key: TokenKey) -> AuthResponse:
         rpps, _entity = key
-        body = auth_body(self._credentials, rpps=rpps)
+        try:
+            body = auth_body(self._credentials, rpps=rpps)
+        except (ValueError, TypeError) as exc:
+            # A configuration problem, but the boundary never raises: nothing was sent.
+            raise APIConnectionError("the partner private key is unusable", sent=False) from exc
         return _model(AuthResponse)(self._send(self._build("POST", contract.AUTH, json_body=body)))
 
     def _fetch_token(self, key: TokenKey) -> tuple[str, float]:

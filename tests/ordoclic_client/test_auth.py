@@ -242,3 +242,14 @@ def test_a_call_whose_token_cannot_be_had_was_not_sent(
 
     assert result == Unavailable(reason, sent=False)
     assert not drugs.called
+
+
+def test_an_unusable_partner_key_is_said_plainly(
+    api: respx.MockRouter, make_client: Callable[..., OrdoclicClient]
+) -> None:
+    broken = PartnerCredentials(partner_id=PARTNER_ID, private_key_pem=b"-----BEGIN nonsense")
+
+    result = make_client(credentials=broken).drug_search(rpps=RPPS, text="doli")
+
+    assert result == Unavailable("the partner private key is unusable", sent=False)
+    assert not api["auth"].called
