@@ -168,6 +168,8 @@ def _unavailable_cause(unavailable: Unavailable) -> str:
         return _("trop de requêtes envoyées")
     if reason.startswith("client Ordoclic"):
         return reason
+    if reason.startswith("the partner private key"):
+        return _("clé privée du partenaire inutilisable (configuration)")
     return _("réponse inutilisable")
 
 
