@@ -1,6 +1,7 @@
 """The served sandbox (a separate process): same handler, faults felt over a real socket."""
 
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
 
 import httpx
@@ -91,3 +92,25 @@ def test_commit_then_drop_registers_then_closes_the_connection(served_sandbox) -
             "cancelled": 0,
         }
     ]
+
+
+def test_concurrent_creations_for_one_external_id_register_once(served_sandbox) -> None:
+    external_id = str(uuid.uuid4())
+    with httpx.Client(base_url=served_sandbox.base_url, timeout=10) as client:
+        headers = _token(served_sandbox, client)
+
+    def send(key: str) -> int:
+        with httpx.Client(base_url=served_sandbox.base_url, timeout=10) as own:
+            response = own.post(
+                PRESCRIPTIONS,
+                json=_prescription(external_id),
+                headers={**headers, "Idempotency-Key": key},
+            )
+            return response.status_code
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        statuses = sorted(pool.map(send, [f"key-{i}" for i in range(6)]))
+    assert statuses == [200] * 5 + [201]
+    with served_sandbox.control() as control:
+        [item] = control.get("/_sandbox/ledger").json()["items"]
+    assert (item["creationRequests"], item["registered"]) == (6, 1)
