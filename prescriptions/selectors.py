@@ -272,9 +272,7 @@ def sign_blockers(*, screen: Screen, account_current: bool) -> list[str]:
     elif screen.run is None:
         blockers.append(_("Analyse en cours…"))
     elif screen.analysis_failed and not screen.analysis_waived:
-        blockers.append(
-            _("Analyse non effectuée : confirmez que vous signez sans analyse, ou réessayez.")
-        )
+        blockers.append(_("Confirmez que vous signez sans analyse, ou relancez l'analyse."))
     undecided = [v for v in screen.alerts if v.needs_decision and not v.decided]
     if undecided:
         blockers.append(

@@ -134,6 +134,7 @@ def prescription_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "prescriptions/detail.html",
         {
             "prescription": prescription,
+            "qr": _qr_data_uri(prescription),
             "lines": list(prescription.lines.all()),
             "attempts": list(prescription.submission.attempt_log.all())
             if hasattr(prescription, "submission")
@@ -394,6 +395,13 @@ def sign(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     return redirect(url)
 
 
+def _qr_data_uri(prescription: Prescription) -> str:
+    """The QR code of the paper copy as an SVG data URI (no inline style: strict CSP)."""
+    if not prescription.qr_payload:
+        return ""
+    return str(segno.make(prescription.qr_payload, error="m").svg_data_uri(scale=4, border=2))
+
+
 @require_GET
 @prescriber_required
 def paper_copy(request: HtmxHttpRequest, pk: int) -> HttpResponse:
@@ -402,9 +410,7 @@ def paper_copy(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         raise Http404
     patient = Patient.objects.prefetch_related("alds").get(pk=prescription.patient_id)
     lines = list(prescription.lines.all())
-    qr = ""
-    if prescription.qr_payload:
-        qr = segno.make(prescription.qr_payload, error="m").svg_data_uri(scale=4, border=2)
+    qr = _qr_data_uri(prescription)
     return render(
         request,
         "prescriptions/paper.html",

@@ -93,6 +93,7 @@ def test_maintain_the_ci_alert_sign_and_print(
     alert.locator("button[value=maintain]").click()
     page.wait_for_selector("text=Maintenu")
     number = sign_and_read_number(page)
+    screenshot(page, "prescription-registered")
 
     prescription = Prescription.objects.get(patient=patient)
     assert prescription.transmission_status == TransmissionStatus.REGISTERED
@@ -157,3 +158,31 @@ def test_a_network_blip_is_announced_retried_and_loses_nothing(
     page.wait_for_selector("text=1 comprimé si besoin, sans dépasser 3 comprimés par 24 heures")
     banner.wait_for(state="hidden")
     assert Prescription.objects.get(patient=patient).lines.count() == 1
+
+
+def test_analysis_not_done_is_plain_and_must_be_acknowledged_before_signing(
+    live_server: Any, page: Any, prescriber: Any, patient: Any, served_ordoclic: Any
+) -> None:
+    log_in(page, live_server.url, prescriber)
+    open_new_prescription(page, live_server.url, patient)
+    add_drug(page, "paracetamol", "1 cp x3/j 5j", "1 comprimé 3 fois par jour pendant 5 jours")
+    page.wait_for_selector(".rx-ok")
+    with served_ordoclic.control() as control:
+        control.post("/_sandbox/faults", json={"mode": "down"}).raise_for_status()
+
+    line = page.locator(".rx-line").first
+    line.locator("summary", has_text="Modifier").click()
+    line.locator('input[name="posology"]').fill("1 cp x4/j 5j")
+    line.locator("button", has_text="Enregistrer").click()
+    page.wait_for_selector("text=Analyse non effectuée.")
+    assert page.is_disabled(".rx-sign-button")
+    screenshot(page, "prescription-analysis-not-done")
+
+    page.click("text=Je signerai sans analyse")
+    page.wait_for_selector("text=Signature sans analyse confirmée")
+    page.click(".rx-sign-button")
+    page.wait_for_selector("text=Ordonnance signée, pas encore enregistrée")
+    prescription = Prescription.objects.get(patient=patient)
+    assert prescription.transmission_status == TransmissionStatus.QUEUED
+    page.click("#paper-copy")
+    assert "non encore enregistrée" in page.inner_text(".paper")

@@ -148,7 +148,7 @@ def test_unavailable_analysis_is_shown_as_not_done_and_must_be_acknowledged(
     screen = analysed(prescription, prescriber)
     assert screen.run.outcome == AnalysisOutcome.UNAVAILABLE
     assert screen.analysis_failed
-    assert any("Analyse non effectuée" in b for b in screen.blockers)
+    assert any("signez sans analyse" in b for b in screen.blockers)
 
     services.prescription_analysis_waive(
         prescription=prescription, acting_user=prescriber, version=prescription.version
