@@ -65,10 +65,17 @@ class StaleVersion(PrescriptionError):
         )
 
 
-def _client() -> Any:
+def ordoclic_for_request() -> Any:
+    """The Ordoclic client bounded by the web request's budget (ORDOCLIC_REQUEST_BUDGET): a
+    call that may first fetch a token makes two requests, each given half of it."""
     from origami.ordoclic import get_client
 
-    return get_client()
+    client = get_client()
+    with_timeout = getattr(client, "with_timeout", None)
+    if with_timeout is None:  # a test double without timeouts
+        return client
+    half = settings.ORDOCLIC_REQUEST_BUDGET / 2
+    return with_timeout(read=half, connect=min(half, settings.ORDOCLIC_CONNECT_TIMEOUT))
 
 
 def _audit(
@@ -382,7 +389,9 @@ def prescription_analyse(*, prescription: Prescription, acting_user: Any) -> Ana
                 patient_id=patient.pk, exclude_prescription_id=prescription.pk
             ),
         )
-        result = _client().prescription_analyse(rpps=prescription.prescriber.rpps, request=request)
+        result = ordoclic_for_request().prescription_analyse(
+            rpps=prescription.prescriber.rpps, request=request
+        )
     return _store_analysis(
         prescription_id=prescription.pk, version=version, result=result, acting_user=acting_user
     )

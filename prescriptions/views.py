@@ -151,9 +151,9 @@ def drug_search(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     drugs: list[Any] = []
     error = ""
     if len(text) >= 2:
-        from origami.ordoclic import get_client
-
-        match get_client().drug_search(rpps=prescription.prescriber.rpps, text=text, per_page=12):
+        match services.ordoclic_for_request().drug_search(
+            rpps=prescription.prescriber.rpps, text=text, per_page=12
+        ):
             case Ok(value=page):
                 drugs = [
                     {"choice": services.DrugChoice.from_drug(d), "drug": d} for d in page.items
@@ -193,9 +193,9 @@ def _drug_choice(request: HttpRequest, prescription: Prescription) -> services.D
         raise services.PrescriptionError(
             _("Choisissez un médicament dans la liste de recherche."), field="drug"
         )
-    from origami.ordoclic import get_client
-
-    match get_client().drug_by_code(rpps=prescription.prescriber.rpps, code=code):
+    match services.ordoclic_for_request().drug_by_code(
+        rpps=prescription.prescriber.rpps, code=code
+    ):
         case Ok(value=None) | Rejected():
             raise services.PrescriptionError(
                 _("Médicament inconnu (code %(code)s) : choisissez-le dans la recherche.")

@@ -181,3 +181,20 @@ def test_sandbox_down_at_signing_keeps_the_prescription_queued(
     assert submission.last_error
     page = client.get(reverse("prescriptions:detail", args=[prescription.pk])).content.decode()
     assert "envoyée automatiquement" in page
+
+
+def test_a_hanging_analysis_ends_within_the_request_budget_as_not_done(
+    ordoclic: Any, martin: Any, logged_in_client: Any, settings: Any
+) -> None:
+    settings.ORDOCLIC_REQUEST_BUDGET = 0.6
+    client = logged_in_client(martin)
+    patient = PatientFactory()
+    client.post(reverse("prescriptions:create", args=[patient.pk]))
+    prescription = Prescription.objects.get(patient=patient)
+    _add(client, prescription, "paracetamol", "1 cp x3/j 5j")
+    with ordoclic.sandbox.control() as control:
+        control.post("/_sandbox/faults", json={"mode": "hang"}).raise_for_status()
+    html = _analysis(client, prescription)
+    assert "Analyse non effectuée." in html
+    assert "Je signerai sans analyse" in html
+    assert prescription.analysis_runs.get().outcome == "unavailable"
