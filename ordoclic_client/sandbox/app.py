@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import math
 import re
 import secrets
@@ -46,6 +47,8 @@ from ordoclic_client.sandbox.directory import DEMO_PROFESSIONALS
 from ordoclic_client.sandbox.faults import MODES, Decision, Faults, FaultSwitch
 from ordoclic_client.sandbox.store import RESET_TABLES, Store
 from ordoclic_client.sandbox.webhooks import WebhookSender, WebhookTarget
+
+logger = logging.getLogger(__name__)
 
 DB_FILE = "sandbox.sqlite3"
 NUMBER_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -198,6 +201,10 @@ class SandboxApp:
             response = self._dispatch(request, path)
         except ApiError as exc:
             response = json_response(exc.status, {"errors": exc.errors, **exc.extra})
+        except Exception as exc:  # a sandbox bug: answer like a server would, never crash
+            # the type only: request bodies may hold patient data
+            logger.error("sandbox error on %s %s: %s", request.method, path, type(exc).__name__)
+            response = self._refusal(500)
         return Outcome(response, decision)
 
     def _refusal(self, status: int) -> httpx.Response:

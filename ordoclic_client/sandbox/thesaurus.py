@@ -8,7 +8,7 @@ matched to these keys by word patterns, so the engine works for imported drugs t
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 
 from ordoclic_client.contract import AlertLevel
@@ -494,7 +494,6 @@ class Interaction:
     risk: str
     action: str
     mixed: str = ""  # name of the resolver in engine.MIXED_RESOLVERS
-    same_class_different_substances: bool = field(default=False)
 
 
 CI, ASDEC, PE, APEC = AlertLevel.CI, AlertLevel.ASDEC, AlertLevel.PE, AlertLevel.APEC
@@ -676,7 +675,6 @@ INTERACTIONS: list[Interaction] = [
         (CI,),
         "Hyperkaliémie potentiellement létale, notamment chez l'insuffisant rénal.",
         "Association contre-indiquée de deux diurétiques épargneurs de potassium.",
-        same_class_different_substances=True,
     ),
     Interaction(
         "iec+potassium",

@@ -182,3 +182,10 @@ def test_a_token_signed_with_another_secret_is_refused(sandbox: Sandbox, api: ht
     )
     assert response.status_code == 401
     assert errors(response)[0]["code"] == "invalid_token"
+
+
+def test_another_partner_id_is_refused(sandbox: Sandbox, api: httpx.Client) -> None:
+    body = signed_assertion(sandbox.private_key_pem, "00000000-0000-4000-8000-000000000000", CLAIRE)
+    response = api.post("/v1/auth", json=body)
+    assert response.status_code == 401
+    assert errors(response)[0]["code"] == "unknown_partner"

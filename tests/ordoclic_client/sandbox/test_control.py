@@ -10,7 +10,7 @@ import pytest
 from ordoclic_client.contract import PRESCRIPTIONS
 from ordoclic_client.sandbox import Sandbox
 
-from .conftest import DOLIPRANE, Create, prescription
+from .conftest import CLAIRE, DOLIPRANE, Create, prescription, signed_assertion
 
 SEARCH = "/drugbase/v1/drugs"
 
@@ -136,3 +136,18 @@ def test_webhook_target_is_set_and_cleared(api: httpx.Client) -> None:
     assert response.json() == {"url": "http://127.0.0.1:9/hook"}
     assert api.post("/_sandbox/webhook", json={"url": "ftp://x", "secret": "s"}).status_code == 422
     assert api.post("/_sandbox/webhook", json={"url": None}).json() == {"url": None}
+
+
+def test_an_unexpected_sandbox_error_is_a_plain_500(
+    sandbox: Sandbox, api: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr("ordoclic_client.sandbox.catalogue.search", broken)
+    token = api.post(
+        "/v1/auth", json=signed_assertion(sandbox.private_key_pem, sandbox.partner_id, CLAIRE)
+    ).json()["token"]
+    response = api.get(SEARCH, params={"q": "x"}, headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 500
+    assert response.json()["errors"][0]["code"] == "internal_error"
