@@ -96,7 +96,6 @@ class PractitionerAdmin(admin.ModelAdmin):
     list_display = [
         "name_column",
         "rpps",
-        "profession",
         "specialty",
         "link_badge",
         "ordoclic_verified_at",
@@ -116,6 +115,11 @@ class PractitionerAdmin(admin.ModelAdmin):
     autocomplete_fields = ["user"]
     actions = ["link_to_ordoclic"]
     change_form_template = "admin/practitioners/practitioner/change_form.html"
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Prescriptions refer to the practitioner: deactivate the account instead.
+        return False
+
     fieldsets = [
         (
             gettext_lazy("Praticien"),
@@ -309,4 +313,5 @@ class AccountEventAdmin(admin.ModelAdmin):
 
 admin.site.site_header = gettext_lazy("origami · administration")
 admin.site.site_title = gettext_lazy("origami")
+admin.site.enable_nav_sidebar = False
 admin.site.index_title = gettext_lazy("Comptes, praticiens et patients")

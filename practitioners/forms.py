@@ -90,12 +90,26 @@ class PractitionerAccountCreateForm(forms.Form):
     password = forms.CharField(
         label=_("Mot de passe initial"), strip=False, widget=forms.PasswordInput
     )
-    rpps = forms.CharField(label=_("RPPS"), max_length=20)
+    rpps = forms.CharField(
+        label=_("RPPS"),
+        max_length=20,
+        help_text=_("11 chiffres, le dernier étant la clé de contrôle."),
+    )
     profession = forms.ChoiceField(label=_("Profession"), choices=Profession.choices)
     specialty = forms.CharField(label=_("Spécialité"), max_length=120, required=False)
     context_name = forms.CharField(label=_("Structure d'exercice"), max_length=200)
-    finess = forms.CharField(label=_("FINESS"), max_length=12, required=False)
-    am_number = forms.CharField(label=_("Numéro Assurance Maladie"), max_length=12, required=False)
+    finess = forms.CharField(
+        label=_("FINESS"),
+        max_length=12,
+        required=False,
+        help_text=_("Établissement : 9 caractères (2A / 2B en Corse). FINESS ou n° AM requis."),
+    )
+    am_number = forms.CharField(
+        label=_("Numéro Assurance Maladie"),
+        max_length=12,
+        required=False,
+        help_text=_("Cabinet : 9 chiffres."),
+    )
     address = forms.CharField(label=_("Adresse"), max_length=255)
     postcode = forms.RegexField(
         label=_("Code postal"),
