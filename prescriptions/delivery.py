@@ -428,6 +428,9 @@ def _mark_registered(
         exercise_context_id=prescription.exercise_context_id,
         details={"ordoclic_id": registered.id, "consolidated": queued},
     )
+    from .reissue import replacement_registered  # late: reissue builds on the services
+
+    replacement_registered(prescription=prescription)  # cancels the one it replaces, on commit
 
 
 # --- scheduling ---------------------------------------------------------------------------------

@@ -20,3 +20,6 @@ def submission_send_task(submission_id: int) -> str:
 def submissions_sweep() -> int:
     """Re-enqueue due queued submissions whose task was lost."""
     return delivery.submissions_sweep()
+
+
+from . import followup_tasks  # noqa: E402, F401 - registers the follow-up tasks

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, webhooks
+from . import followup_views, views, webhooks
 
 app_name = "prescriptions"
 urlpatterns = [
@@ -19,4 +19,11 @@ urlpatterns = [
     path("<int:pk>/copie/", views.paper_copy, name="paper"),
     # follow-up: dispensing webhook, cancellation, reissue, staff lookup, audit
     path("webhooks/ordoclic/", webhooks.ordoclic_webhook, name="ordoclic_webhook"),
+    path("<int:pk>/annuler/", followup_views.cancel, name="cancel"),
+    path("<int:pk>/remplacer/", followup_views.reissue_create, name="reissue"),
+    path("<int:pk>/garder-les-deux/", followup_views.reissue_keep_both, name="reissue_keep_both"),
+    path("assistance/", followup_views.staff_lookup, name="lookup"),
+    path("assistance/nom-du-patient/", followup_views.staff_lookup_reveal, name="lookup_reveal"),
+    path("journal/", followup_views.audit_trail, name="audit"),
+    path("journal/export.csv", followup_views.audit_export, name="audit_export"),
 ]

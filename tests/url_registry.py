@@ -95,4 +95,7 @@ OBJECT_URLS: dict[str, ObjectUrl] = {
     "prescriptions:waive": ObjectUrl(_prescription),
     "prescriptions:sign": ObjectUrl(_prescription),
     "prescriptions:paper": ObjectUrl(_prescription),
+    "prescriptions:cancel": ObjectUrl(_prescription),
+    "prescriptions:reissue": ObjectUrl(_prescription),
+    "prescriptions:reissue_keep_both": ObjectUrl(_prescription),
 }

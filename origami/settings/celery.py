@@ -26,4 +26,13 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "prescriptions.submissions_sweep",
         "schedule": env_float("ORIGAMI_SUBMISSION_SWEEP_SECONDS", 30.0),
     },
+    # Follow-up (prescriptions/followup_tasks.py): dispensing poll, due cancellations.
+    "dispensing-poll": {
+        "task": "prescriptions.dispensing_poll",
+        "schedule": env_float("ORIGAMI_DISPENSING_POLL_SECONDS", 300.0),
+    },
+    "cancellations-sweep": {
+        "task": "prescriptions.cancellations_sweep",
+        "schedule": env_float("ORIGAMI_CANCELLATION_SWEEP_SECONDS", 30.0),
+    },
 }

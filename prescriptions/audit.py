@@ -1,0 +1,184 @@
+"""The audit trail as admins read it: who read or did what on a prescription, filtered, and
+exported as CSV. Audit events never hold patient identity (see AuditEvent)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from practitioners.models import Role
+
+from .lookup import number_normalise
+from .models import AuditEvent
+
+ACTION_LABELS: dict[str, Any] = {
+    "draft_created": _("Brouillon créé"),
+    "line_added": _("Ligne ajoutée"),
+    "line_updated": _("Ligne modifiée"),
+    "line_removed": _("Ligne supprimée"),
+    "options_updated": _("Options modifiées"),
+    "analysed": _("Analyse"),
+    "alert_decided": _("Décision sur une alerte"),
+    "analysis_waived": _("Signature sans analyse acceptée"),
+    "signed": _("Signée"),
+    "registered": _("Enregistrée chez Ordoclic"),
+    "dispensing_updated": _("Délivrance mise à jour"),
+    "dispensing_event_ignored": _("Événement de délivrance ignoré (plus ancien)"),
+    "cancel_requested": _("Annulation demandée"),
+    "cancel_refused": _("Annulation refusée"),
+    "cancelled": _("Annulée"),
+    "replaced": _("Annulée et remplacée"),
+    "reissued": _("Remplacement créé"),
+    "replacement_kept_both": _("Remplacement : les deux ordonnances conservées"),
+    "staff_lookup": _("Consultation par l'assistance"),
+    "patient_name_revealed": _("Nom du patient révélé à l'assistance"),
+    "audit_exported": _("Export du journal"),
+}
+
+
+@dataclass(frozen=True)
+class AuditFilters:
+    prescription: str = ""  # unique number, or our id
+    user: str = ""  # username
+    action: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+
+    @classmethod
+    def from_query(cls, query: Any) -> tuple[AuditFilters, list[str]]:
+        """Filters from a GET query; unreadable dates are reported, not guessed."""
+        errors: list[str] = []
+
+        def day(name: str, label: str) -> date | None:
+            value = (query.get(name) or "").strip()
+            if not value:
+                return None
+            try:
+                return date.fromisoformat(value)
+            except ValueError:
+                errors.append(
+                    str(_("Date « %(label)s » illisible : utilisez le format AAAA-MM-JJ."))
+                    % {"label": label}
+                )
+                return None
+
+        filters = cls(
+            prescription=(query.get("ordonnance") or "").strip()[:64],
+            user=(query.get("utilisateur") or "").strip()[:150],
+            action=(query.get("action") or "").strip()[:64],
+            date_from=day("du", str(_("du"))),
+            date_to=day("au", str(_("au"))),
+        )
+        return filters, errors
+
+    def as_details(self) -> dict[str, str]:
+        return {
+            "prescription": self.prescription,
+            "user": self.user,
+            "action": self.action,
+            "from": self.date_from.isoformat() if self.date_from else "",
+            "to": self.date_to.isoformat() if self.date_to else "",
+        }
+
+
+def _check_admin(user: Any) -> None:
+    if not user.is_authenticated or user.role != Role.ADMIN:
+        raise PermissionDenied
+
+
+def audit_events_for(*, user: Any, filters: AuditFilters) -> QuerySet[AuditEvent]:
+    _check_admin(user)
+    events = AuditEvent.objects.select_related("actor", "prescription")
+    if filters.prescription:
+        number = number_normalise(filters.prescription)
+        match = Q(prescription__number=number) | Q(details__number=number)
+        if filters.prescription.isdigit():
+            match |= Q(prescription_id=int(filters.prescription))
+        events = events.filter(match)
+    if filters.user:
+        events = events.filter(actor__username__iexact=filters.user)
+    if filters.action:
+        events = events.filter(action=filters.action)
+    zone = timezone.get_current_timezone()
+    if filters.date_from:
+        events = events.filter(at__gte=datetime.combine(filters.date_from, time.min, zone))
+    if filters.date_to:
+        events = events.filter(at__lte=datetime.combine(filters.date_to, time.max, zone))
+    return events.order_by("-at", "-pk")
+
+
+def audit_actions() -> list[tuple[str, str]]:
+    """Every action present in the trail, labelled, for the filter."""
+    present = AuditEvent.objects.order_by().values_list("action", flat=True).distinct()
+    return sorted(((a, str(ACTION_LABELS.get(a, a))) for a in present), key=lambda c: c[1])
+
+
+def action_label(action: str) -> str:
+    return str(ACTION_LABELS.get(action, action))
+
+
+def _cell(value: Any) -> str:
+    """A CSV cell a spreadsheet will not run as a formula."""
+    text = "" if value is None else str(value)
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + text
+    return text
+
+
+CSV_HEADER = [
+    "date",
+    "utilisateur",
+    "role",
+    "action",
+    "libelle",
+    "ordonnance_id",
+    "numero",
+    "details",
+]
+
+
+def audit_csv_rows(events: Iterable[AuditEvent]) -> Iterator[str]:
+    """The CSV, line by line (streamed: the trail may be long)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+
+    def flush() -> str:
+        value = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate(0)
+        return value
+
+    writer.writerow(CSV_HEADER)
+    yield flush()
+    for event in events:
+        actor = event.actor
+        writer.writerow(
+            [
+                _cell(timezone.localtime(event.at).isoformat(timespec="seconds")),
+                _cell(actor.username if actor else "ordoclic"),
+                _cell(actor.role if actor else "system"),
+                _cell(event.action),
+                _cell(action_label(event.action)),
+                _cell(event.prescription_id or ""),
+                _cell(event.prescription.number if event.prescription else ""),
+                _cell(json.dumps(event.details, ensure_ascii=False, sort_keys=True)),
+            ]
+        )
+        yield flush()
+
+
+def audit_export_record(*, acting_user: Any, filters: AuditFilters) -> None:
+    _check_admin(acting_user)
+    AuditEvent.objects.create(
+        actor=acting_user, action="audit_exported", prescription=None, details=filters.as_details()
+    )
