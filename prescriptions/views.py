@@ -25,6 +25,7 @@ from . import services
 from .models import Alert, NonSubstitutableReason, Prescription, PrescriptionLine
 from .selectors import (
     LIST_FILTERS,
+    latest_decisions,
     prescription_get_for,
     prescription_list_for,
     prescription_screen,
@@ -135,6 +136,11 @@ def prescription_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         {
             "prescription": prescription,
             "qr": _qr_data_uri(prescription),
+            "decisions": [
+                d
+                for d in latest_decisions(prescription=prescription).values()
+                if d.decision == "maintain"
+            ],
             "lines": list(prescription.lines.all()),
             "attempts": list(prescription.submission.attempt_log.all())
             if hasattr(prescription, "submission")

@@ -51,6 +51,8 @@ def open_new_prescription(page: Any, base_url: str, patient: Any) -> None:
     page.goto(f"{base_url}/patients/")
     page.fill("#patient-q", "Lefèvre")
     page.click(f'a[href="/patients/{patient.pk}/"]')
+    page.wait_for_selector("#new-prescription")
+    screenshot(page, "patient-page-prescriptions")
     page.click("#new-prescription")
     page.wait_for_selector("#drug-search")
 
@@ -93,6 +95,7 @@ def test_maintain_the_ci_alert_sign_and_print(
     alert.locator("button[value=maintain]").click()
     page.wait_for_selector("text=Maintenu")
     number = sign_and_read_number(page)
+    assert "Statine suspendue pendant les 7 jours" in page.inner_text(".rx-kept")
     screenshot(page, "prescription-registered")
 
     prescription = Prescription.objects.get(patient=patient)
