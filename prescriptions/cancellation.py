@@ -227,7 +227,7 @@ def _enqueue_retry(*, cancellation_id: int, delay: float) -> None:
     try:
         from .followup_tasks import cancellation_send_task
 
-        cancellation_send_task.apply_async(args=[cancellation_id], countdown=delay)
+        cancellation_send_task.apply_async(args=(cancellation_id,), countdown=delay, retry=False)
     except Exception:  # the broker may be down: Postgres keeps the row queued
         logger.warning(
             "cancellation retry not enqueued", extra={"cancellation_id": cancellation_id}

@@ -57,7 +57,8 @@ def test_cancel_with_a_reason_while_nothing_is_dispensed(
     prescription = registered_prescription(user=martin)
     client = logged_in_client(martin)
     form = client.get(reverse("prescriptions:cancel", args=[prescription.pk])).content.decode()
-    assert "Erreur de saisie" in form and "Remplacée par" not in form
+    assert "Erreur de saisie" in form
+    assert "Remplacée par" not in form
 
     with django_capture_on_commit_callbacks(execute=True):
         response = post_cancel(client, prescription, reason="treatment_changed", comment="Arrêt")
@@ -121,7 +122,8 @@ def test_queued_when_ordoclic_is_down_then_sent_by_the_task(
     assert 'id="cancel-pending"' in page
     cancellation = Cancellation.objects.get()
     assert (cancellation.status, cancellation.attempts) == ("queued", 1)
-    assert cancellation.next_attempt_at is not None and cancellation.last_error
+    assert cancellation.next_attempt_at is not None
+    assert cancellation.last_error
     prescription.refresh_from_db()
     assert prescription.status == "signed"
 
