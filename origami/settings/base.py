@@ -43,7 +43,6 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -125,7 +124,10 @@ LOGIN_MAX_FAILURES = env_int("ORIGAMI_LOGIN_MAX_FAILURES", 5)
 LOGIN_FAILURE_WINDOW = env_int("ORIGAMI_LOGIN_FAILURE_WINDOW", 15 * 60)
 OTP_TOTP_ISSUER = "origami"
 
-LANGUAGE_CODE = "fr"
+# French for everyone, whatever the browser asks (an English browser on a ward PC must not turn the
+# admin half English). Strings stay translatable; a deployment that wants negotiation adds
+# django.middleware.locale.LocaleMiddleware.
+LANGUAGE_CODE = env_str("ORIGAMI_LANGUAGE", "fr")
 LANGUAGES = [("fr", _("Français")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Europe/Paris"
