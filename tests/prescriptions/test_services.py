@@ -334,3 +334,51 @@ def test_decisions_and_audit_events_cannot_be_changed_or_deleted(
     decision.refresh_from_db()
     assert decision.reason == "Bénéfice attendu supérieur"
     assert AuditEvent.objects.filter(pk=event.pk, action=event.action).exists()
+
+
+def test_signing_a_stale_version_sends_nothing(
+    prescriber: Any, patient: Any, fake_ordoclic: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    prescription = draft_for(prescriber, patient)
+    add(prescription, prescriber, SIMVA, "1 cp le soir")
+    analysed(prescription, prescriber)
+    seen_version = prescription.version
+    add(prescription, prescriber, CLARI, "1 cp matin et soir 7j")  # someone else, meanwhile
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        pytest.raises(StaleVersion, match="modifiée entre-temps"),
+    ):
+        services.prescription_sign(
+            prescription=Prescription.objects.get(pk=prescription.pk),
+            acting_user=prescriber,
+            version=seen_version,
+        )
+    prescription.refresh_from_db()
+    assert prescription.is_draft
+    assert not Submission.objects.exists()
+    assert fake_ordoclic.creation_requests == {}
+
+
+def test_submission_attempts_cannot_be_changed_or_deleted(
+    prescriber: Any, patient: Any, fake_ordoclic: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from prescriptions.models import SubmissionAttempt
+
+    prescription = draft_for(prescriber, patient)
+    add(prescription, prescriber, SIMVA, "1 cp le soir")
+    analysed(prescription, prescriber)
+    sign(prescription, prescriber, django_capture_on_commit_callbacks)
+    attempt = SubmissionAttempt.objects.get(submission__prescription=prescription)
+    for statement in (
+        "UPDATE prescriptions_submissionattempt SET error = 'x' WHERE id = %s",
+        "DELETE FROM prescriptions_submissionattempt WHERE id = %s",
+    ):
+        with (
+            pytest.raises(Exception, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(statement, [attempt.pk])
+    with pytest.raises(Exception, match="append-only"), transaction.atomic():
+        SubmissionAttempt.objects.filter(pk=attempt.pk).delete()
+    assert SubmissionAttempt.objects.filter(pk=attempt.pk, error=attempt.error).exists()
