@@ -68,6 +68,7 @@ class ServedSandbox:
 @pytest.fixture(scope="session")
 def served_sandbox_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedSandbox]:
     state = tmp_path_factory.mktemp("served-sandbox")
+    log = (state / "server.log").open("w")  # request lines, startup errors
     process = subprocess.Popen(
         [
             sys.executable,
@@ -81,7 +82,7 @@ def served_sandbox_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator
             str(state),
         ],
         stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
+        stderr=log,
         text=True,
         cwd=Path(__file__).resolve().parent.parent,
     )
@@ -90,7 +91,10 @@ def served_sandbox_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator
     first_line = process.stdout.readline() if ready else ""
     if "http://" not in first_line:
         process.kill()
-        raise RuntimeError(f"the served sandbox did not start: {first_line!r}")
+        log.close()
+        raise RuntimeError(
+            f"the served sandbox did not start: {(state / 'server.log').read_text()[-2000:]}"
+        )
     partner = json.loads((state / "partner.json").read_text())
     yield ServedSandbox(
         base_url=first_line.split()[-1],
@@ -100,6 +104,7 @@ def served_sandbox_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator
     )
     process.terminate()
     process.wait(timeout=10)
+    log.close()
 
 
 @pytest.fixture
