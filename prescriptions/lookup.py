@@ -132,9 +132,9 @@ def _checked_number(raw: str) -> str:
     return number
 
 
-@transaction.atomic
 def prescription_lookup(*, acting_user: Any, raw_number: str) -> LookupResult | None:
-    """The prescription with this number (None when there is none). Traced, rate-limited."""
+    """The prescription with this number (None when there is none). Traced, rate-limited.
+    Not atomic on purpose: a malformed number is traced too, before its refusal is raised."""
     _check_staff(acting_user)
     lookup_rate_check(user=acting_user)
     try:
