@@ -279,3 +279,69 @@ def sign_blockers(*, screen: Screen, account_current: bool) -> list[str]:
             _("%(count)s alerte(s) attendent votre décision.") % {"count": len(undecided)}
         )
     return blockers
+
+
+# --- operations: the delivery's health, for administrators --------------------------------------
+
+
+@dataclass
+class DeliveryHealth:
+    """What an administrator watches: no patient data, only ids, times, counts and errors."""
+
+    queued: int
+    oldest_queued_at: Any
+    held: list[Any]
+    recent_errors: list[Any]
+    registered_last_hour: int
+    breaker: Any
+
+    @property
+    def oldest_age_seconds(self) -> int | None:
+        if self.oldest_queued_at is None:
+            return None
+        return int((timezone.now() - self.oldest_queued_at).total_seconds())
+
+
+def delivery_health(*, errors: int = 20) -> DeliveryHealth:
+    from django.db.models import Count, Min
+
+    from .models import AttemptOutcome, Submission, SubmissionAttempt, SubmissionStatus
+
+    queued = Submission.objects.filter(
+        status__in=[SubmissionStatus.QUEUED, SubmissionStatus.SENDING]
+    ).aggregate(count=Count("pk"), oldest=Min("created_at"))
+    held = list(
+        Submission.objects.filter(status=SubmissionStatus.HELD)
+        .select_related("prescription__prescriber__user")
+        .order_by("updated_at")[:200]
+    )
+    recent = list(
+        SubmissionAttempt.objects.exclude(
+            outcome__in=[AttemptOutcome.REGISTERED, AttemptOutcome.FOUND]
+        )
+        .select_related("submission")
+        .order_by("-at", "-pk")[:errors]
+    )
+    registered = Prescription.objects.filter(
+        registered_at__gte=timezone.now() - timedelta(hours=1)
+    ).count()
+    return DeliveryHealth(
+        queued=queued["count"],
+        oldest_queued_at=queued["oldest"],
+        held=held,
+        recent_errors=recent,
+        registered_last_hour=registered,
+        breaker=_breaker_snapshot(),
+    )
+
+
+def _breaker_snapshot() -> Any:
+    """The shared circuit breaker's state, or None when the client is not configured."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    from origami.ordoclic import get_breaker
+
+    try:
+        return get_breaker().snapshot()
+    except ImproperlyConfigured:
+        return None

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import followup_views, views, webhooks
+from . import delivery_views, followup_views, views, webhooks
 
 app_name = "prescriptions"
 urlpatterns = [
@@ -17,6 +17,14 @@ urlpatterns = [
     path("<int:pk>/sans-analyse/", views.analysis_waive, name="waive"),
     path("<int:pk>/signer/", views.sign, name="sign"),
     path("<int:pk>/copie/", views.paper_copy, name="paper"),
+    # delivery: the prescriber's decision on a held prescription, the operations page
+    path("<int:pk>/transmission/", delivery_views.held_release, name="held_release"),
+    path("exploitation/", delivery_views.operations, name="operations"),
+    path(
+        "exploitation/<int:submission_id>/relancer/",
+        delivery_views.submission_requeue,
+        name="submission_requeue",
+    ),
     # follow-up: dispensing webhook, cancellation, reissue, staff lookup, audit
     path("webhooks/ordoclic/", webhooks.ordoclic_webhook, name="ordoclic_webhook"),
     path("<int:pk>/annuler/", followup_views.cancel, name="cancel"),

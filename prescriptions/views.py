@@ -124,6 +124,16 @@ def prescription_create(request: HtmxHttpRequest, patient_id: int) -> HttpRespon
     return redirect(url)
 
 
+def _held_alerts(prescription: Prescription) -> list[Alert]:
+    """The alerts a consolidation found that wait for the prescriber's decision."""
+    if prescription.transmission_status != "held":
+        return []
+    from .delivery import undecided_alerts
+
+    run = prescription.analysis_runs.order_by("-pk").first()
+    return undecided_alerts(prescription=prescription, run=run)
+
+
 @require_GET
 @prescriber_required
 def prescription_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
@@ -145,6 +155,7 @@ def prescription_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             "attempts": list(prescription.submission.attempt_log.all())
             if hasattr(prescription, "submission")
             else [],
+            "held_alerts": _held_alerts(prescription),
         },
     )
 

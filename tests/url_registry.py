@@ -98,4 +98,7 @@ OBJECT_URLS: dict[str, ObjectUrl] = {
     "prescriptions:cancel": ObjectUrl(_prescription),
     "prescriptions:reissue": ObjectUrl(_prescription),
     "prescriptions:reissue_keep_both": ObjectUrl(_prescription),
+    "prescriptions:held_release": ObjectUrl(_prescription),
+    # Admin only: any submission id (the sweep checks every other role is refused).
+    "prescriptions:submission_requeue": ObjectUrl(lambda owner: {"submission_id": 1}, False),
 }
