@@ -48,7 +48,7 @@ def prescriber_linked(rpps: str) -> Any:
     from practitioners.ordoclic import practitioner_link_ordoclic
     from tests.factories import PrescriberFactory
 
-    user = PrescriberFactory(practitioner_record__rpps=rpps)
+    user: Any = PrescriberFactory(practitioner_record__rpps=rpps)
     practitioner_link_ordoclic(practitioner=user.practitioner, acting_user=user)
     user.practitioner.refresh_from_db()
     if user.practitioner.ordoclic_link_status != "linked":
@@ -60,8 +60,9 @@ def draft(user: Any, drugs: tuple[Drug, ...] = (DOLIPRANE,), patient: Any = None
     from tests.factories import PatientFactory
 
     practitioner = user.practitioner
+    chosen: Any = patient or PatientFactory()
     prescription = services.prescription_create_draft(
-        patient=patient or PatientFactory(),
+        patient=chosen,
         prescriber=practitioner,
         acting_user=user,
         exercise_context=practitioner.exercise_contexts.first(),
