@@ -41,6 +41,12 @@ class TotpForm(forms.Form):
 class PractitionerForm(forms.ModelForm):
     """Admin form of a practitioner: the RPPS is normalised and checked before saving."""
 
+    rpps = forms.CharField(
+        label=_("RPPS"),
+        max_length=20,
+        help_text=_("11 chiffres, le dernier étant la clé de contrôle."),
+    )
+
     class Meta:
         model = Practitioner
         fields = ["user", "rpps", "profession", "specialty", "is_active"]
@@ -50,6 +56,19 @@ class PractitionerForm(forms.ModelForm):
 
 
 class ExerciseContextForm(forms.ModelForm):
+    finess = forms.CharField(
+        label=_("FINESS"),
+        max_length=12,
+        required=False,
+        help_text=_("Établissement : 9 caractères (2A / 2B en Corse)."),
+    )
+    am_number = forms.CharField(
+        label=_("numéro Assurance Maladie"),
+        max_length=12,
+        required=False,
+        help_text=_("Cabinet : 9 chiffres."),
+    )
+
     class Meta:
         model = ExerciseContext
         fields = [

@@ -11,6 +11,14 @@ from .models import Allergy, CurrentTreatment, LongTermCondition, Pathology, Pat
 
 
 class PatientAdminForm(forms.ModelForm):
+    # Accepts the NIR as people type it (with spaces); stored compact.
+    nir = forms.CharField(
+        label=_("NIR / NIA"),
+        max_length=25,
+        required=False,
+        help_text=_("15 caractères clé comprise. 2A / 2B pour une naissance en Corse."),
+    )
+
     class Meta:
         model = Patient
         fields = [

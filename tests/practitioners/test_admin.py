@@ -153,3 +153,50 @@ def test_changelist_shows_the_link_status_and_searches_by_rpps(admin_client_2fa)
     assert "BENALI" in body
     assert "MARTIN" not in body
     assert "Non lié" in body
+
+
+def test_an_exercise_context_with_a_wrong_finess_is_refused(admin_client_2fa):
+    practitioner = PractitionerFactory()
+    url = reverse("admin:practitioners_practitioner_change", args=[practitioner.pk])
+
+    response = admin_client_2fa.post(
+        url,
+        {
+            "user": practitioner.user.pk,
+            "rpps": practitioner.rpps,
+            "profession": "medecin",
+            "specialty": "",
+            "is_active": "on",
+            "exercise_contexts-TOTAL_FORMS": "1",
+            "exercise_contexts-INITIAL_FORMS": "0",
+            "exercise_contexts-0-name": "Centre hospitalier",
+            "exercise_contexts-0-finess": "750100207",
+            "exercise_contexts-0-am_number": "",
+            "exercise_contexts-0-address": "1 rue de la Paix",
+            "exercise_contexts-0-postcode": "75002",
+            "exercise_contexts-0-city": "Paris",
+            "exercise_contexts-0-is_active": "on",
+        },
+    )
+
+    assert response.status_code == 200
+    assert "clé de contrôle ne correspond pas" in response.content.decode()
+    assert not ExerciseContext.objects.filter(practitioner=practitioner).exists()
+
+
+def test_admin_creates_a_staff_account_without_admin_site_access(admin_client_2fa):
+    response = admin_client_2fa.post(
+        reverse("admin:practitioners_user_add"),
+        {
+            "username": "accueil",
+            "role": Role.STAFF,
+            "usable_password": "true",
+            "password1": "Un-mot-de-passe-solide-2026",
+            "password2": "Un-mot-de-passe-solide-2026",
+        },
+    )
+
+    assert response.status_code == 302
+    user = User.objects.get(username="accueil")
+    assert user.role == Role.STAFF
+    assert not user.is_staff
