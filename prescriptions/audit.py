@@ -46,6 +46,40 @@ ACTION_LABELS: dict[str, Any] = {
 }
 
 
+DETAIL_LABELS: dict[str, Any] = {
+    "number": _("numéro"),
+    "reason": _("motif"),
+    "outcome": _("résultat"),
+    "source": _("source"),
+    "status": _("statut"),
+    "lines": _("lignes"),
+    "version": _("version"),
+    "level": _("niveau"),
+    "decision": _("décision"),
+    "replacement": _("remplacement"),
+    "cancellation": _("annulation"),
+}
+OUTCOME_LABELS: dict[str, Any] = {
+    "found": _("trouvée"),
+    "unknown": _("aucune ordonnance"),
+    "malformed": _("numéro invalide"),
+}
+
+
+def details_display(event: AuditEvent) -> list[tuple[str, str]]:
+    """The event's details as (French label, value) pairs, without what the row already shows."""
+    shown = []
+    for key, value in event.details.items():
+        if value in ("", None, {}, []) or (key == "number" and event.prescription_id):
+            continue
+        if key == "outcome":
+            value = OUTCOME_LABELS.get(str(value), value)
+        elif isinstance(value, dict):
+            value = ", ".join(f"{k} : {v}" for k, v in value.items())
+        shown.append((str(DETAIL_LABELS.get(key, key)), str(value)))
+    return shown
+
+
 @dataclass(frozen=True)
 class AuditFilters:
     prescription: str = ""  # unique number, or our id

@@ -195,7 +195,10 @@ def audit_trail(request: HtmxHttpRequest) -> HttpResponse:
         "filters": filters,
         "errors": errors,
         "page": page,
-        "rows": [(event, audit.action_label(event.action)) for event in page.object_list],
+        "rows": [
+            (event, audit.action_label(event.action), audit.details_display(event))
+            for event in page.object_list
+        ],
         "actions": audit.audit_actions(),
         "query": query.urlencode(),
     }

@@ -43,3 +43,9 @@ def prescription_followup(context: template.Context, prescription: Prescription)
 def prescription_replaces(prescription: Prescription) -> dict[str, Any]:
     """One line saying which prescription this one replaces (for the draft screen too)."""
     return {"replaces": prescription.replaces}
+
+
+@register.filter
+def number_groups(number: str) -> str:
+    """A unique number in groups of four, easier to read out on the phone."""
+    return " ".join(number[i : i + 4] for i in range(0, len(number or ""), 4))
