@@ -17,6 +17,9 @@ from django_htmx.http import HttpResponseClientRedirect
 # Set at login (origami.views.login_complete).
 LAST_ACTIVITY_SESSION_KEY = "origami_last_activity"
 GENERATION_SESSION_KEY = "origami_session_generation"
+# Background requests (e.g. htmx polling a status: hx-headers='{"X-Origami-Passive": "1"}') do
+# not count as activity, so an unattended screen still times out.
+PASSIVE_REQUEST_HEADER = "X-Origami-Passive"
 
 
 def session_security_start(request: HttpRequest) -> None:
@@ -55,7 +58,8 @@ class SessionSecurityMiddleware:
                     )
                     % {"minutes": minutes},
                 )
-            request.session[LAST_ACTIVITY_SESSION_KEY] = now
+            if request.headers.get(PASSIVE_REQUEST_HEADER) != "1":
+                request.session[LAST_ACTIVITY_SESSION_KEY] = now
         return self.get_response(request)
 
     def _end(self, request: HttpRequest, message: str) -> HttpResponse:

@@ -86,3 +86,21 @@ def test_account_events_cannot_be_rewritten():
         AccountEvent.objects.filter(pk=event.pk).update(kind=AccountEventKind.LOGIN)
     with pytest.raises(ProgrammingError), transaction.atomic():
         event.delete()
+
+
+def test_background_polling_does_not_keep_the_session_alive(client, settings):
+    settings.SESSION_INACTIVITY_TIMEOUT = 600
+    login(client, PrescriberFactory())
+    _age_session(client, 500)
+
+    polled = client.get(reverse("patients:search"), headers={"X-Origami-Passive": "1"})
+    assert polled.status_code == 200
+    _age_session_by(client, 200)
+
+    assert client.get(reverse("patients:search")).status_code == 302
+
+
+def _age_session_by(client, seconds):
+    session = client.session
+    session[LAST_ACTIVITY_SESSION_KEY] = int(session[LAST_ACTIVITY_SESSION_KEY]) - seconds
+    session.save()
