@@ -180,7 +180,7 @@ def test_sandbox_down_at_signing_keeps_the_prescription_queued(
     assert submission.attempts == 1
     assert submission.last_error
     page = client.get(reverse("prescriptions:detail", args=[prescription.pk])).content.decode()
-    assert "envoyée automatiquement" in page
+    assert "transmise automatiquement" in page
 
 
 def test_a_hanging_analysis_ends_within_the_request_budget_as_not_done(
