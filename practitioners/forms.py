@@ -63,7 +63,7 @@ class ExerciseContextForm(forms.ModelForm):
         help_text=_("Établissement : 9 caractères (2A / 2B en Corse)."),
     )
     am_number = forms.CharField(
-        label=_("numéro Assurance Maladie"),
+        label=_("Numéro Assurance Maladie"),
         max_length=12,
         required=False,
         help_text=_("Cabinet : 9 chiffres."),
