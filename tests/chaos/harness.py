@@ -105,6 +105,7 @@ class Chaos:
     concurrency: int = 2
     database: str = field(default_factory=lambda: default_database())
     settings: dict[str, str] = field(default_factory=dict)
+    autostart: bool = True  # start the workers with the environment
     redis_port: int = 0
     sandbox_url: str = ""
     partner: dict[str, str] = field(default_factory=dict)
@@ -124,8 +125,9 @@ class Chaos:
             self._create_database()
             self.driver("setup")
             self._workers = [None] * self.workers
-            for index in range(self.workers):
-                self.start_worker(index)
+            if self.autostart:
+                for index in range(self.workers):
+                    self.start_worker(index)
             self._start_beat()
         except BaseException:
             self.stop()

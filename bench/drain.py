@@ -1,0 +1,197 @@
+"""Drain after an outage: how fast do queued prescriptions consolidate once Ordoclic is back?
+
+    python -m bench.drain [--count 2000] [--workers 2] [--concurrency 2] [--latency-ms 20]
+
+In its own environment (tests/chaos/harness.py: own database, Redis, served sandbox, Celery):
+1. ``count`` prescriptions are signed through the services while the sandbox is ``down`` (no
+   worker running, as after a long outage: every one of them is queued);
+2. the sandbox answers again at a fixed latency (``slow``), the workers start; the time until
+   the last one is registered gives the consolidation rate (prescriptions/s);
+3. in the same run, the sandbox driven directly by the same number of concurrent clients (threads,
+   one HTTP client each) with the same calls per prescription (analysis, then registration, for
+   the same prescriptions under new external ids): the rate the sandbox sustains.
+
+Prints both rates and their ratio (and the ratio to registration-only calls, for reference).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _direct_rate(*, clients: int, limit: int, with_analysis: bool) -> dict[str, float]:
+    """Inside the chaos environment (Django set up): drive the sandbox directly."""
+    from django.conf import settings
+    from django.utils import timezone
+
+    from ordoclic_client import OrdoclicClient, PartnerCredentials, build_http_client
+    from prescriptions import payloads
+    from prescriptions.models import Prescription
+    from prescriptions.selectors import latest_decisions
+
+    work: list[tuple[str, Any, Any]] = []
+    for prescription in (
+        Prescription.objects.filter(transmission_status="registered")
+        .select_related("prescriber", "patient")
+        .prefetch_related("patient__allergies", "patient__pathologies")
+        .order_by("pk")[:limit]
+    ):
+        lines = list(prescription.lines.all().order_by("position", "pk"))
+        analysis = payloads.analysis_request(
+            prescription=prescription, lines=lines, current_treatments=[]
+        )
+        create = payloads.registration_request(
+            prescription=prescription,
+            lines=lines,
+            decisions=latest_decisions(prescription=prescription).values(),
+            issued_at=prescription.signed_at or timezone.now(),
+        ).model_copy(update={"external_id": str(uuid.uuid4())})
+        work.append((prescription.prescriber.rpps, analysis, create))
+    credentials = PartnerCredentials.from_key_file(
+        partner_id=settings.ORDOCLIC_PARTNER_ID,
+        private_key_path=settings.ORDOCLIC_PRIVATE_KEY_PATH,
+    )
+    lock = threading.Lock()
+    cursor = iter(work)
+    failures = [0]
+
+    def run() -> None:
+        client = OrdoclicClient(
+            http=build_http_client(base_url=settings.ORDOCLIC_BASE_URL), credentials=credentials
+        )
+        try:
+            while True:
+                with lock:
+                    item = next(cursor, None)
+                if item is None:
+                    return
+                rpps, analysis, create = item
+                if with_analysis:
+                    client.prescription_analyse(rpps=rpps, request=analysis)
+                result = client.prescription_create(
+                    rpps=rpps, request=create, idempotency_key=str(uuid.uuid4())
+                )
+                if type(result).__name__ != "Ok":
+                    with lock:
+                        failures[0] += 1
+        finally:
+            client.close()
+
+    threads = [threading.Thread(target=run) for _ in range(clients)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - started
+    return {"rate": len(work) / elapsed, "count": len(work), "failures": failures[0]}
+
+
+def _inside(args: argparse.Namespace) -> int:
+    import django
+
+    django.setup()
+    full = _direct_rate(clients=args.clients, limit=args.limit, with_analysis=True)
+    create_only = _direct_rate(clients=args.clients, limit=args.limit, with_analysis=False)
+    sys.stdout.write(json.dumps({"full": full, "create_only": create_only}) + "\n")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.drain")
+    parser.add_argument("--count", type=int, default=2000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--concurrency", type=int, default=2)
+    parser.add_argument("--latency-ms", type=int, default=20)
+    parser.add_argument("--inside", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--clients", type=int, default=4, help=argparse.SUPPRESS)
+    parser.add_argument("--limit", type=int, default=2000, help=argparse.SUPPRESS)
+    if argv is None:  # `python -m bench` runs every benchmark with its defaults
+        argv = sys.argv[1:] if __name__ == "__main__" else []
+    args = parser.parse_args(argv)
+    if args.inside:
+        return _inside(args)
+
+    sys.path.insert(0, str(ROOT))
+    from tests.chaos.harness import Chaos
+
+    clients = args.workers * args.concurrency
+    root = Path(tempfile.mkdtemp(prefix="origami-drain-"))
+    # Production-like sweeper timing: the sweeper is a safety net, not part of the drain.
+    settings = {
+        "ORIGAMI_SUBMISSION_SWEEP_SECONDS": "30",
+        "ORIGAMI_SUBMISSION_SWEEP_GRACE": "60",
+        "ORIGAMI_SUBMISSION_RETRY_MAX_DELAY": "2",
+    }
+    with Chaos(
+        root=root,
+        workers=args.workers,
+        concurrency=args.concurrency,
+        settings=settings,
+        autostart=False,
+    ) as chaos:
+        chaos.faults("down")
+        signing = time.monotonic()
+        chaos.driver("sign", "--count", str(args.count), "--threads", "4", timeout=3600)
+        signed_in = time.monotonic() - signing
+        queued = chaos.pending()
+        chaos.faults("slow", latency_ms=args.latency_ms)
+        time.sleep(2.5)  # the breaker half-opens; the retry times recorded in the rows pass
+        started = time.monotonic()
+        for index in range(args.workers):
+            chaos.start_worker(index)
+        deadline = started + 3600
+        while chaos.pending() and time.monotonic() < deadline:
+            time.sleep(0.25)
+        drained = time.monotonic() - started
+        verdict = chaos.verdict()
+        direct = subprocess.run(  # noqa: S603 - our own interpreter and module
+            [
+                *(sys.executable, "-m", "bench.drain", "--inside"),
+                *("--clients", str(clients), "--limit", str(args.count)),
+            ],
+            cwd=ROOT,
+            env=chaos.env(),
+            capture_output=True,
+            text=True,
+            timeout=3600,
+            check=True,
+        )
+    rates = json.loads(direct.stdout.strip().splitlines()[-1])
+    drain_rate = verdict.registered / drained if drained else 0.0
+    full, create_only = rates["full"]["rate"], rates["create_only"]["rate"]
+    print(
+        f"drain: signed {args.count} while down in {signed_in:.0f}s, queued={queued}; "
+        f"sandbox latency {args.latency_ms} ms; {args.workers} workers x {args.concurrency} "
+        f"processes = {clients} concurrent senders"
+    )
+    print(
+        f"drain: registered={verdict.registered} in {drained:.1f}s -> {drain_rate:.1f}/s "
+        f"(lost={verdict.lost} duplicated={verdict.duplicated} unexpected={verdict.unexpected})"
+    )
+    print(
+        f"drain: sandbox driven directly by {clients} clients: analysis+registration "
+        f"{full:.1f}/s, registration only {create_only:.1f}/s"
+    )
+    print(
+        f"drain: ratio={drain_rate / full:.2f} (same calls per prescription); "
+        f"ratio_to_registration_only={drain_rate / create_only:.2f}"
+    )
+    return 0 if verdict.clean else 1
+
+
+if __name__ == "__main__":
+    os.chdir(ROOT)
+    sys.exit(main())
