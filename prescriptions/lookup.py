@@ -79,7 +79,7 @@ def lookup_rate_check(*, user: Any) -> None:
     """Count this lookup; refuse it beyond STAFF_LOOKUP_RATE_LIMIT in the current window."""
     window = max(1, int(settings.STAFF_LOOKUP_RATE_WINDOW))
     limit = int(settings.STAFF_LOOKUP_RATE_LIMIT)
-    key = f"staff-lookup:{user.pk}:{int(time.time()) // window}"
+    key = f"staff-lookup:{window}:{user.pk}:{int(time.time()) // window}"
     cache.add(key, 0, timeout=window + 5)
     try:
         count = cache.incr(key)

@@ -119,6 +119,8 @@ def current_treatment_lines(
     )
     if exclude_prescription_id is not None:
         lines = lines.exclude(prescription_id=exclude_prescription_id)
+        # The prescription a reissue replaces is not a current treatment beside its replacement.
+        lines = lines.exclude(prescription__replaced_by=exclude_prescription_id)
     running = []
     for line in lines:
         signed_at = line.prescription.signed_at

@@ -19,6 +19,16 @@ from .conftest import registered_prescription
 
 pytestmark = [pytest.mark.served, pytest.mark.django_db]
 
+
+@pytest.fixture(autouse=True)
+def own_rate_counters(settings: Any) -> None:
+    """Counters live in Redis, shared by parallel workers and earlier runs whose user ids may be
+    the same: a window length of this test's own keeps its counts apart."""
+    import random
+
+    settings.STAFF_LOOKUP_RATE_WINDOW = random.SystemRandom().randint(3_600, 7_200)
+
+
 AUDIT = reverse("prescriptions:audit")
 EXPORT = reverse("prescriptions:audit_export")
 
