@@ -50,6 +50,9 @@ def test_reissue_replaces_the_old_prescription_once_registered(
     # Asking twice gives the same draft.
     assert reissue(client, old).pk == new.pk
     assert "brouillon de remplacement" in page(client, old)
+    draft_screen = page(client, new)
+    assert "Cette ordonnance remplace l'ordonnance" in draft_screen
+    assert old.number in draft_screen
 
     with django_capture_on_commit_callbacks(execute=True):
         new = sign_and_register(user=martin, prescription=new)
