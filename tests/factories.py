@@ -155,8 +155,10 @@ class PrescriberFactory(UserFactory):
         if not create:
             return
         count = 1 if extracted is None else int(extracted)
+        # `self` is the User being built (factory_boy's post-generation convention).
+        practitioner = Practitioner.objects.get(user_id=self.pk)  # type: ignore[attr-defined]
         for _ in range(count):
-            ExerciseContextFactory(practitioner=self.practitioner, **kwargs)
+            ExerciseContextFactory(practitioner=practitioner, **kwargs)
 
 
 class PatientFactory(factory.django.DjangoModelFactory[Patient]):
