@@ -200,3 +200,26 @@ def test_admin_creates_a_staff_account_without_admin_site_access(admin_client_2f
     user = User.objects.get(username="accueil")
     assert user.role == Role.STAFF
     assert not user.is_staff
+
+
+def test_admin_action_links_the_selected_practitioners_at_the_sandbox(admin_client_2fa, ordoclic):
+    martin = PractitionerFactory(rpps="10100001238")
+    durand = PractitionerFactory(rpps="10100007896")
+    unknown = PractitionerFactory(rpps="10100009991")
+
+    response = admin_client_2fa.post(
+        reverse("admin:practitioners_practitioner_changelist"),
+        {"action": "link_to_ordoclic", "_selected_action": [martin.pk, durand.pk, unknown.pk]},
+        follow=True,
+    )
+
+    for practitioner in (martin, durand, unknown):
+        practitioner.refresh_from_db()
+    assert martin.ordoclic_link_status == OrdoclicLinkStatus.LINKED
+    assert martin.ordoclic_professional_id is not None
+    assert martin.ordoclic_verified_at is not None
+    assert durand.ordoclic_link_status == OrdoclicLinkStatus.DEACTIVATED
+    assert unknown.ordoclic_link_status == OrdoclicLinkStatus.ERROR
+    body = response.content.decode()
+    assert "compte lié à Ordoclic et actif" in body
+    assert "liaison impossible" in body
