@@ -205,3 +205,23 @@ def test_command_lists_and_requeues_held_submissions(
     call_command("submissions", "requeue", "--all-held", stdout=out)
     assert "requeued 1 submission(s)" in out.getvalue()
     assert Submission.objects.get(pk=second.submission.pk).status == SubmissionStatus.QUEUED
+
+
+def test_operations_page_shows_the_shared_breaker_open(logged_in_client: Any) -> None:
+    from django.conf import settings
+
+    from origami.ordoclic import get_breaker
+
+    breaker = get_breaker()
+    breaker.reset()
+    client = logged_in_client(AdminFactory())
+    try:
+        page = client.get(reverse("prescriptions:operations")).content.decode()
+        assert "Fermé" in page
+        for _ in range(settings.ORDOCLIC_BREAKER_FAILURES):
+            breaker.record_failure("connection refused")
+        page = client.get(reverse("prescriptions:operations")).content.decode()
+        assert "Ouvert" in page
+        assert "connection refused" in page
+    finally:
+        breaker.reset()
