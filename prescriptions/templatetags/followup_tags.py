@@ -28,6 +28,7 @@ def prescription_followup(context: template.Context, prescription: Prescription)
         "show_dispensing": registered and not prescription.dispensing_follow_up_objection,
         "lines": list(prescription.lines.order_by("position", "pk")),
         "pending": pending,
+        "done": prescription.cancellations.filter(status=CancellationStatus.DONE).first(),
         "refused": latest
         if latest is not None and latest.status == CancellationStatus.REFUSED
         else None,

@@ -69,6 +69,8 @@ def test_cancel_with_a_reason_while_nothing_is_dispensed(
     assert ledger_entry(served_ordoclic, prescription)["cancelled"] == 1
     page = client.get(response.url).content.decode()
     assert '<span class="badge badge-muted">Annulée</span>' in page
+    assert "<h1>Ordonnance annulée</h1>" in page
+    assert "motif : Traitement modifié ou arrêté — Arrêt" in page
     assert 'id="cancel-link"' not in page  # nothing more to cancel
     actions = list(
         AuditEvent.objects.filter(prescription=prescription)
