@@ -97,3 +97,18 @@ def test_no_dispensing_details_when_the_patient_objected(
     assert 'id="dispensing-hidden"' in html  # ... but not shown to the prescriber
     assert "Délivrée partiellement" not in html
     assert 'id="dispensing-status"' not in html
+
+
+def test_the_follow_up_tasks_are_registered_and_scheduled() -> None:
+    from origami.celery import app
+
+    app.loader.import_default_modules()
+    for name in (
+        "prescriptions.dispensing_poll",
+        "prescriptions.cancellation_send",
+        "prescriptions.cancellations_sweep",
+    ):
+        assert name in app.tasks
+    schedule = app.conf.beat_schedule
+    assert schedule["dispensing-poll"]["task"] == "prescriptions.dispensing_poll"
+    assert schedule["cancellations-sweep"]["task"] == "prescriptions.cancellations_sweep"
