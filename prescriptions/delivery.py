@@ -470,9 +470,17 @@ def submission_after_sign(*, submission_id: int) -> Submission | None:
     """Right after the signing transaction commits: one attempt within the request budget (at
     once while the breaker is open). If it does not register the prescription, the attempt has
     enqueued the next one; a web process dying here is covered by the sweeper."""
-    return submission_send(
-        submission_id=submission_id, budget=settings.ORDOCLIC_REQUEST_BUDGET, first=True
-    )
+    try:
+        return submission_send(
+            submission_id=submission_id, budget=settings.ORDOCLIC_REQUEST_BUDGET, first=True
+        )
+    except Exception as exc:  # the signature is committed: never turn it into an error page
+        logger.error(
+            "attempt after signing failed (%s): the sweeper will retry",
+            type(exc).__name__,
+            extra={"submission_id": submission_id},
+        )
+        return None
 
 
 def submissions_due(*, limit: int) -> list[int]:

@@ -353,3 +353,22 @@ def test_the_signing_attempt_and_a_worker_never_send_twice(
     assert prescription.transmission_status == TransmissionStatus.REGISTERED
     assert ledger(ordoclic) == {str(prescription.external_id): (1, 1)}
     assert len(outcomes(prescription)) == 1
+
+
+def test_a_failing_attempt_after_signing_does_not_undo_or_break_the_signature(
+    ordoclic: Any,
+    martin: Any,
+    enqueued: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    def broken(**kwargs: Any) -> None:
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(delivery, "submission_send", broken)
+    prescription = signed(martin, django_capture_on_commit_callbacks)
+    assert prescription.status == BusinessStatus.SIGNED
+    assert prescription.transmission_status == TransmissionStatus.QUEUED
+    # Still queued and due: the sweeper picks it up.
+    assert prescription.submission.status == SubmissionStatus.QUEUED
+    assert prescription.submission.next_attempt_at is not None
