@@ -201,3 +201,77 @@ def test_another_prescriber_cannot_cancel(
     other = logged_in_client(PrescriberFactory())
     assert post_cancel(other, prescription, reason="entry_error").status_code == 404
     assert not Cancellation.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_cancel_and_a_dispensing_at_the_same_moment_end_in_one_clear_state(
+    served_ordoclic: Any, martin: Any, live_server: Any, settings: Any
+) -> None:
+    """The pharmacist dispenses (the webhook reaches the live server) while the prescriber
+    cancels: Ordoclic records one of them first, and the app ends in the same state."""
+    import threading
+
+    from django.db import connection
+
+    from prescriptions.cancellation import prescription_cancel
+
+    from .conftest import WEBHOOK_SECRET
+    from .test_webhooks import wait_for
+
+    settings.ORDOCLIC_WEBHOOK_SECRET = WEBHOOK_SECRET
+    prescription = registered_prescription(user=martin)
+    with served_ordoclic.control() as control:
+        control.post(
+            "/_sandbox/webhook",
+            json={
+                "url": live_server.url + reverse("prescriptions:ordoclic_webhook"),
+                "secret": WEBHOOK_SECRET,
+            },
+        ).raise_for_status()
+    start = threading.Barrier(2)
+    dispensed: list[int] = []
+
+    def pharmacist() -> None:
+        start.wait()
+        dispensed.append(
+            dispense_status_code(served_ordoclic, prescription),
+        )
+
+    def prescriber() -> None:
+        start.wait()
+        try:
+            prescription_cancel(prescription=prescription, acting_user=martin, reason="duplicate")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=pharmacist), threading.Thread(target=prescriber)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    entry = ledger_entry(served_ordoclic, prescription)
+    if entry["cancelled"] == 1:  # the cancellation reached Ordoclic first
+        assert dispensed == [409]
+        prescription.refresh_from_db()
+        assert (prescription.status, prescription.dispensing_status) == ("cancelled", "none")
+        assert Cancellation.objects.get().status == "done"
+    else:  # the pharmacist was first: the cancellation is refused, the dispensing shown
+        assert dispensed == [200]
+
+        def settled() -> bool:
+            prescription.refresh_from_db()
+            return prescription.dispensing_status == "partial"
+
+        assert wait_for(settled)
+        assert prescription.status == "signed"
+        assert Cancellation.objects.get().status == "refused"
+
+
+def dispense_status_code(served: Any, prescription: Prescription) -> int:
+    first = prescription.lines.order_by("position").first()
+    assert first is not None
+    with served.control() as control:
+        return control.post(
+            f"/_sandbox/prescriptions/{prescription.number}/dispense",
+            json={"lines": [{"lineId": first.line_ref, "status": "full"}]},
+        ).status_code
