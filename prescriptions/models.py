@@ -177,6 +177,8 @@ class Prescription(models.Model):
         indexes = [
             models.Index(fields=["prescriber", "status", "-created_at"]),
             models.Index(fields=["patient", "-created_at"]),
+            # webhook events name the prescription by Ordoclic's id
+            models.Index(fields=["ordoclic_id"], name="prescription_ordoclic_id"),
         ]
         constraints = [
             models.CheckConstraint(
