@@ -164,3 +164,22 @@ def test_prescribers_cannot_use_the_lookup(
     response = logged_in_client(martin).post(LOOKUP, {"number": prescription.number})
     assert response.status_code == 403
     assert not AuditEvent.objects.filter(action="staff_lookup").exists()
+
+
+def test_a_replaced_prescription_names_its_replacement(
+    prescription: Prescription,
+    staff: Any,
+    martin: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    from prescriptions.reissue import prescription_reissue
+
+    from .conftest import sign_and_register
+
+    draft = prescription_reissue(prescription=prescription, acting_user=martin)
+    with django_capture_on_commit_callbacks(execute=True):
+        replacement = sign_and_register(user=martin, prescription=draft)
+    _, client = staff
+    html = client.post(LOOKUP, {"number": prescription.number}).content.decode()
+    assert 'id="lookup-status">Annulée et remplacée' in html
+    assert replacement.number in html
