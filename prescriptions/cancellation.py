@@ -34,7 +34,7 @@ from .models import (
     TransmissionStatus,
 )
 from .selectors import user_may_change
-from .services import PrescriptionError
+from .services import PrescriptionError, ordoclic_for_request
 
 logger = logging.getLogger(__name__)
 
@@ -144,12 +144,26 @@ def prescription_cancel(
             "replacement": replacement.pk if replacement else None,
         },
     )
-    transaction.on_commit(lambda: cancellation_send(cancellation_id=cancellation.pk))
+    transaction.on_commit(lambda: _send_within_request(cancellation_id=cancellation.pk))
     return cancellation
 
 
-def cancellation_send(*, cancellation_id: int) -> Cancellation | None:
-    """One attempt to cancel at Ordoclic. Takes only the id, so a Celery task can call it.
+def _send_within_request(*, cancellation_id: int) -> None:
+    """The one attempt the prescriber's request makes, bounded by the request budget. The
+    cancellation is committed: a failure here is logged and left to the task and sweeper."""
+    try:
+        cancellation_send(cancellation_id=cancellation_id, within_request=True)
+    except Exception as exc:
+        logger.error(
+            "cancellation attempt in the request failed (%s): the sweeper will retry",
+            type(exc).__name__,
+            extra={"cancellation_id": cancellation_id},
+        )
+
+
+def cancellation_send(*, cancellation_id: int, within_request: bool = False) -> Cancellation | None:
+    """One attempt to cancel at Ordoclic. Takes only the id, so a Celery task can call it;
+    `within_request` bounds the call by the web request's budget.
 
     The row is claimed with `select_for_update(skip_locked=True)` and stays locked during the
     call: a concurrent attempt skips it. Returns None when there was nothing to send.
@@ -165,7 +179,8 @@ def cancellation_send(*, cancellation_id: int) -> Cancellation | None:
         if cancellation is None:
             return None
         prescription = cancellation.prescription
-        result = _client().prescription_cancel(
+        client = ordoclic_for_request() if within_request else _client()
+        result = client.prescription_cancel(
             rpps=prescription.prescriber.rpps,
             prescription_id=prescription.ordoclic_id,
             reason=cancellation.reason,
@@ -218,7 +233,7 @@ def cancellation_send(*, cancellation_id: int) -> Cancellation | None:
         # Show the prescriber what the pharmacy delivered (unless the patient objected).
         from .dispensing import dispensing_refresh
 
-        dispensing_refresh(prescription=refreshed)
+        dispensing_refresh(prescription=refreshed, client=client)
     return cancellation
 
 

@@ -178,9 +178,11 @@ def followed_prescriptions() -> Any:
     ).exclude(Q(dispensing_status=DispensingStatus.FULL) | Q(ordoclic_id=""))
 
 
-def dispensing_refresh(*, prescription: Prescription) -> ApplyOutcome | Rejected | Unavailable:
+def dispensing_refresh(
+    *, prescription: Prescription, client: Any = None
+) -> ApplyOutcome | Rejected | Unavailable:
     """Ask Ordoclic for the prescription's current state and apply it."""
-    result = _client().prescription_status(
+    result = (client or _client()).prescription_status(
         rpps=prescription.prescriber.rpps, prescription_id=prescription.ordoclic_id
     )
     Prescription.objects.filter(pk=prescription.pk).update(dispensing_checked_at=timezone.now())
