@@ -275,3 +275,27 @@ def dispense_status_code(served: Any, prescription: Prescription) -> int:
             f"/_sandbox/prescriptions/{prescription.number}/dispense",
             json={"lines": [{"lineId": first.line_ref, "status": "full"}]},
         ).status_code
+
+
+def test_a_hanging_ordoclic_leaves_the_cancellation_queued(
+    served_ordoclic: Any,
+    martin: Any,
+    logged_in_client: Any,
+    django_capture_on_commit_callbacks: Any,
+    settings: Any,
+) -> None:
+    settings.ORDOCLIC_REQUEST_BUDGET = 1.0
+    prescription = registered_prescription(user=martin)
+    faults(served_ordoclic, "hang")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_cancel(logged_in_client(martin), prescription, reason="entry_error")
+    assert response.status_code == 302
+    cancellation = Cancellation.objects.get()
+    assert (cancellation.status, cancellation.attempts) == ("queued", 1)
+    assert cancellation.last_error
+    faults(served_ordoclic, "ok")
+    # Ordoclic may have cancelled before the answer was lost: trying again is harmless.
+    assert cancellation_send(cancellation_id=cancellation.pk) is not None
+    prescription.refresh_from_db()
+    assert prescription.status == "cancelled"
+    assert ledger_entry(served_ordoclic, prescription)["cancelled"] == 1
