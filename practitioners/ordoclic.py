@@ -11,6 +11,7 @@ import logging
 from typing import Any, assert_never
 
 import redis
+from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
@@ -105,7 +106,9 @@ def practitioner_link_ordoclic(*, practitioner: Practitioner, acting_user: Any) 
     return practitioner
 
 
-def practitioner_ordoclic_current(*, practitioner: Practitioner) -> bool:
+def practitioner_ordoclic_current(
+    *, practitioner: Practitioner, timeout: float | None = None
+) -> bool:
     """Whether the practitioner may sign now: linked, and Ordoclic still gives a token for an
     activated professional with the same id. A positive check is trusted for a few minutes.
 
@@ -118,7 +121,12 @@ def practitioner_ordoclic_current(*, practitioner: Practitioner) -> bool:
     if _cache_get(key):
         return True
     try:
-        result = get_client().auth(rpps=practitioner.rpps)
+        client = get_client()
+        if timeout is not None:  # a web request on a budget
+            client = client.with_timeout(
+                read=timeout, connect=min(timeout, settings.ORDOCLIC_CONNECT_TIMEOUT)
+            )
+        result = client.auth(rpps=practitioner.rpps)
     except ImproperlyConfigured:
         logger.error("Ordoclic client not configured: trusting the stored link")
         return True

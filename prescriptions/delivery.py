@@ -466,14 +466,14 @@ def submission_enqueue(*, submission_id: int, at: datetime | None) -> bool:
     return True
 
 
-def submission_after_sign(*, submission_id: int) -> Submission | None:
-    """Right after the signing transaction commits: one attempt within the request budget (at
-    once while the breaker is open). If it does not register the prescription, the attempt has
-    enqueued the next one; a web process dying here is covered by the sweeper."""
+def submission_after_sign(*, submission_id: int, budget: float | None = None) -> Submission | None:
+    """Right after the signing transaction commits: one attempt within what is left of the
+    request budget (at once while the breaker is open). If it does not register the prescription,
+    the attempt has enqueued the next one; a web process dying here is covered by the sweeper."""
+    if budget is None:
+        budget = settings.ORDOCLIC_REQUEST_BUDGET
     try:
-        return submission_send(
-            submission_id=submission_id, budget=settings.ORDOCLIC_REQUEST_BUDGET, first=True
-        )
+        return submission_send(submission_id=submission_id, budget=budget, first=True)
     except Exception as exc:  # the signature is committed: never turn it into an error page
         logger.error(
             "attempt after signing failed (%s): the sweeper will retry",

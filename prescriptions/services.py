@@ -5,6 +5,7 @@ the draft (another tab, another device) instead of overwriting what was typed si
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any, assert_never
 
@@ -19,6 +20,7 @@ from ordoclic_client import contract
 from ordoclic_client.results import Ok, Rejected, Unavailable
 from origami.patients.models import Patient
 from practitioners.models import ExerciseContext, Practitioner
+from practitioners.ordoclic import practitioner_ordoclic_current
 
 from . import payloads
 from .delivery import submission_after_sign, submission_send
@@ -520,14 +522,11 @@ def prescription_analysis_waive(
 
 
 def _account_current(practitioner: Practitioner) -> bool:
-    """Linked and active at Ordoclic, re-verified with a short cache by the practitioners app
-    (its `practitioner_ordoclic_current`); the stored link status when that check is absent."""
-    from practitioners import selectors as practitioner_selectors
-
-    check = getattr(practitioner_selectors, "practitioner_ordoclic_current", None)
-    if check is None:
-        return practitioner.ordoclic_link_status == "linked"
-    return bool(check(practitioner=practitioner))
+    """Linked and active at Ordoclic, re-verified with a short cache. It spends at most a quarter
+    of the signing request's budget: the rest is for the send attempt."""
+    return practitioner_ordoclic_current(
+        practitioner=practitioner, timeout=settings.ORDOCLIC_REQUEST_BUDGET / 4
+    )
 
 
 @dataclass(frozen=True)
@@ -544,6 +543,8 @@ def prescription_sign(*, prescription: Prescription, acting_user: Any, version: 
         if not user_may_change(user=acting_user, prescription=prescription):
             raise PermissionDenied
         return SignOutcome(prescription=prescription, already_signed=True)
+    # One budget for the whole request: the account check, then the send attempt.
+    deadline = time.monotonic() + settings.ORDOCLIC_REQUEST_BUDGET
     # Verified before taking any lock: it may call Ordoclic (short cache).
     account_current = _account_current(prescription.prescriber)
     return _sign(
@@ -551,12 +552,13 @@ def prescription_sign(*, prescription: Prescription, acting_user: Any, version: 
         acting_user=acting_user,
         version=version,
         account_current=account_current,
+        deadline=deadline,
     )
 
 
 @transaction.atomic
 def _sign(
-    *, prescription_id: int, acting_user: Any, version: int, account_current: bool
+    *, prescription_id: int, acting_user: Any, version: int, account_current: bool, deadline: float
 ) -> SignOutcome:
     prescription = (
         Prescription.objects.select_for_update(of=("self",))
@@ -603,7 +605,11 @@ def _sign(
         },
     )
     # After the commit: one attempt within the request budget (delivery.py owns the rest).
-    transaction.on_commit(lambda: submission_after_sign(submission_id=submission.pk))
+    transaction.on_commit(
+        lambda: submission_after_sign(
+            submission_id=submission.pk, budget=max(0.0, deadline - time.monotonic())
+        )
+    )
     return SignOutcome(prescription=prescription)
 
 

@@ -55,6 +55,9 @@ class FakeOrdoclic:
     creation_requests: dict[str, int] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
+    def with_timeout(self, *, read: float, connect: float | None = None) -> FakeOrdoclic:
+        return self
+
     def auth(self, *, rpps: str):  # type: ignore[no-untyped-def]
         """Every professional linked in our database is activated at this fake Ordoclic."""
         from practitioners.models import Practitioner

@@ -326,7 +326,7 @@ def test_the_signing_attempt_and_a_worker_never_send_twice(
     user = workload.prescriber_linked(workload.CLAIRE_MARTIN)
     prescription = workload.ready_to_sign(user, workload.draft(user))
     # Sign without the request's own attempt, so that both attempts can start together.
-    monkeypatch.setattr(services, "submission_after_sign", lambda *, submission_id: None)
+    monkeypatch.setattr(services, "submission_after_sign", lambda **_: None)
     workload.sign(user, prescription)
     submission_id = Submission.objects.get(prescription=prescription).pk
     faults(ordoclic, "slow", latency_ms=300)
