@@ -8,7 +8,8 @@ RUN pip install --require-hashes -r requirements/base.txt
 COPY . .
 RUN DJANGO_SECRET_KEY=build-only python manage.py collectstatic --noinput \
       --settings=origami.settings.production
-RUN useradd --create-home origami && mkdir -p /app/var && chown -R origami /app/var
+# /sandbox is where the compose file mounts the sandbox's state (its generated key included).
+RUN useradd --create-home origami && mkdir -p /app/var /sandbox && chown -R origami /app/var /sandbox
 USER origami
 EXPOSE 8000
 CMD ["gunicorn", "origami.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "30"]

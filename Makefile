@@ -30,9 +30,11 @@ migrate: install
 demo: install
 	BIN=$(BIN) scripts/demo.sh
 
+# The sandbox posts dispensing webhooks to the app with a secret made on this machine (var/).
 run: install
 	mkdir -p var
-	$(BIN)/honcho start -f Procfile
+	test -s var/webhook-secret || $(BIN)/python -c "import secrets; print(secrets.token_urlsafe(32))" > var/webhook-secret
+	ORDOCLIC_WEBHOOK_SECRET=$$(cat var/webhook-secret) $(BIN)/honcho start -f Procfile
 
 test: install services
 	scripts/chromium.sh

@@ -4,7 +4,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
 from .base import SECRET_KEY
-from .env import env_bool, env_int
+from .env import env_bool, env_int, env_str
 
 if SECRET_KEY.startswith("local-only"):
     raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set in production.")
@@ -16,4 +16,5 @@ SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-ORDOCLIC_SANDBOX_CREDENTIALS = ""
+# Real Ordoclic by default; a demo deployment may still point at a sandbox's credentials file.
+ORDOCLIC_SANDBOX_CREDENTIALS = env_str("ORDOCLIC_SANDBOX_CREDENTIALS", "")
