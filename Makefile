@@ -3,7 +3,6 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-export DJANGO_SETTINGS_MODULE ?= origami.settings.local
 
 .PHONY: up install services db migrate demo run test lint lock bench clean
 
