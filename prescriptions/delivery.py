@@ -34,12 +34,12 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Exists, OuterRef, prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ordoclic_client import contract
 from ordoclic_client.results import Ok, Rejected, Result, Unavailable
-from origami.patients.models import Patient
 
 from . import payloads
 from .backoff import retry_delay
@@ -147,10 +147,13 @@ def submission_send(
     row, the submission is not queued, or it is not due yet).
     """
     with transaction.atomic():
+        # One query claims the row (only the submission is locked) and reads what the attempt
+        # needs: the prescription, its prescriber and patient, and whether it was tried before.
         submission = (
             Submission.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(pk=submission_id, status=SubmissionStatus.QUEUED)
-            .select_related("prescription__prescriber")
+            .select_related("prescription__prescriber", "prescription__patient")
+            .annotate(tried=Exists(SubmissionAttempt.objects.filter(submission_id=OuterRef("pk"))))
             .first()
         )
         if submission is None:
@@ -174,7 +177,8 @@ def _attempt(*, submission: Submission, budget: _Budget, first: bool) -> _Step:
     wait = _breaker_wait(client)
     if wait is not None:
         return _Step(kind="postponed", retry_after=wait)
-    tried_before = submission.attempts > 0 or submission.attempt_log.exists()
+    # An administrator's requeue starts the count over: the attempt log still tells.
+    tried_before = submission.attempts > 0 or bool(getattr(submission, "tried", True))
     if tried_before:
         bounded = budget.client(client)
         found: Result[Any] = (
@@ -195,19 +199,23 @@ def _attempt(*, submission: Submission, budget: _Budget, first: bool) -> _Step:
                 return _unavailable(unavailable)
             case _ as unreachable:
                 assert_never(unreachable)
-    patient = Patient.objects.prefetch_related("allergies", "pathologies").get(
-        pk=prescription.patient_id
-    )
-    prescription.patient = patient
+    prefetch_related_objects([prescription.patient], "allergies", "pathologies")
     lines = list(prescription.lines.all().order_by("position", "pk"))
+    decisions = latest_decisions(prescription=prescription)
     if not first or not _analysis_done(prescription):
-        held = _consolidate(prescription=prescription, lines=lines, client=client, budget=budget)
+        held = _consolidate(
+            prescription=prescription,
+            lines=lines,
+            decisions=decisions,
+            client=client,
+            budget=budget,
+        )
         if held is not None:
             return held
     request = payloads.registration_request(
         prescription=prescription,
         lines=lines,
-        decisions=latest_decisions(prescription=prescription).values(),
+        decisions=decisions.values(),
         issued_at=prescription.signed_at or timezone.now(),
     )
     bounded = budget.client(client)
@@ -248,7 +256,12 @@ def _analysis_done(prescription: Prescription) -> bool:
 
 
 def _consolidate(
-    *, prescription: Prescription, lines: list[Any], client: Any, budget: _Budget
+    *,
+    prescription: Prescription,
+    lines: list[Any],
+    decisions: dict[str, AlertDecision],
+    client: Any,
+    budget: _Budget,
 ) -> _Step | None:
     """Analyse the signed prescription again; a step when it must not be sent now."""
     from .services import _store_analysis
@@ -280,7 +293,7 @@ def _consolidate(
                 error=_("Analyse refusée par Ordoclic avant l'envoi : %(reason)s")
                 % {"reason": rejected.message},
             )
-        case Ok():
+        case Ok(value=analysis):
             pass
         case _ as unreachable:
             assert_never(unreachable)
@@ -290,7 +303,9 @@ def _consolidate(
         result=result,
         acting_user=None,
     )
-    undecided = undecided_alerts(prescription=prescription, run=run)
+    if not any(level_needs_decision(alert.level.value) for alert in analysis.alerts):
+        return None  # nothing for the prescriber to decide: no need to read the stored alerts
+    undecided = undecided_alerts(prescription=prescription, run=run, decisions=decisions)
     if undecided:
         return _Step(
             kind="held",
@@ -303,11 +318,18 @@ def _consolidate(
     return None
 
 
-def undecided_alerts(*, prescription: Prescription, run: AnalysisRun | None) -> list[Alert]:
-    """Alerts of the run that need the prescriber's decision and are not covered by one."""
+def undecided_alerts(
+    *,
+    prescription: Prescription,
+    run: AnalysisRun | None,
+    decisions: dict[str, AlertDecision] | None = None,
+) -> list[Alert]:
+    """Alerts of the run that need the prescriber's decision and are not covered by one
+    (``decisions``: the prescription's latest decisions when the caller already has them)."""
     if run is None:
         return []
-    decisions = latest_decisions(prescription=prescription)
+    if decisions is None:
+        decisions = latest_decisions(prescription=prescription)
     return [
         alert
         for alert in run.alerts.all().order_by("pk")

@@ -231,6 +231,26 @@ def test_bounded_attempts_hold_the_submission_then_an_admin_requeues_it(
     assert ledger(ordoclic)[str(prescription.external_id)][1] == 1
 
 
+@override_settings(SUBMISSION_MAX_ATTEMPTS=1)
+def test_after_a_requeue_an_answer_lost_earlier_is_still_looked_up_not_sent_again(
+    ordoclic: Any, martin: Any, enqueued: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    prescription = workload.ready_to_sign(martin, workload.draft(martin))
+    faults(ordoclic, "commit_then_drop")
+    with django_capture_on_commit_callbacks(execute=True):
+        workload.sign(martin, prescription)
+    submission = Submission.objects.get(prescription=prescription)
+    assert submission.status == SubmissionStatus.HELD
+    faults(ordoclic, "ok")
+    delivery.submission_requeue(submission_id=submission.pk, acting_user=AdminFactory())
+    # The count starts over, but the attempt log remembers the lost answer.
+    delivery.submission_send(submission_id=submission.pk)
+    prescription.refresh_from_db()
+    assert prescription.transmission_status == TransmissionStatus.REGISTERED
+    assert outcomes(prescription) == [AttemptOutcome.UNAVAILABLE, AttemptOutcome.FOUND]
+    assert ledger(ordoclic) == {str(prescription.external_id): (1, 1)}
+
+
 def test_requeue_refuses_a_submission_that_is_not_held(
     ordoclic: Any, martin: Any, enqueued: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
