@@ -1,6 +1,7 @@
 """Drain after an outage: how fast do queued prescriptions consolidate once Ordoclic is back?
 
-    python -m bench.drain [--count 2000] [--workers 2] [--concurrency 2] [--latency-ms 20]
+    python -m bench.drain [--count 2000] [--workers 2] [--concurrency 2] [--pool prefork]
+                          [--latency-ms 20]
 
 In its own environment (tests/chaos/harness.py: own database, Redis, served sandbox, Celery):
 1. ``count`` prescriptions are signed through the services while the sandbox is ``down`` (no
@@ -11,12 +12,15 @@ In its own environment (tests/chaos/harness.py: own database, Redis, served sand
    one HTTP client each) with the same calls per prescription (analysis, then registration, for
    the same prescriptions under new external ids): the rate the sandbox sustains.
 
-Prints both rates and their ratio (and the ratio to registration-only calls, for reference).
+Prints both rates and their ratio (and the ratio to registration-only calls, for reference),
+and where the CPU went during the drain (workers, sandbox, PostgreSQL, the rest of the machine):
+on a small machine the drain is bounded by CPU, not by the sandbox's latency.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import subprocess
@@ -29,6 +33,50 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _proc_stat(pid: str) -> list[str] | None:
+    """Fields of /proc/<pid>/stat after the command name (Linux), None when it is gone."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return raw.rsplit(")", 1)[1].split()
+
+
+def _cpu_by_group(*, groups: dict[str, int], database: str) -> dict[str, float]:
+    """CPU seconds used so far by the process groups (``name -> group id``: a worker and its
+    pool, the sandbox), by the PostgreSQL backends connected to ``database``, and by the whole
+    machine (``total``, from /proc/stat). Empty where /proc is not readable."""
+    used = dict.fromkeys([*groups, "postgres"], 0.0)
+    by_group = {gid: name for name, gid in groups.items()}
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return {}
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        fields = _proc_stat(entry.name)
+        if fields is None:
+            continue
+        # after the name: state ppid pgrp ... utime(12th) stime(13th) cutime cstime
+        seconds = sum(int(value) for value in fields[11:15]) / TICKS
+        name = by_group.get(int(fields[2]))
+        if name is None:
+            try:
+                command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except OSError:
+                continue
+            if command.startswith("postgres:") and f" {database} " in command:
+                name = "postgres"
+        if name is not None:
+            used[name] += seconds
+    with contextlib.suppress(OSError, ValueError):
+        cpu = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+        idle = int(cpu[3]) + int(cpu[4])
+        used["total"] = (sum(int(value) for value in cpu[:8]) - idle) / TICKS
+    return used
 
 
 def _direct_rate(*, clients: int, limit: int, with_analysis: bool) -> dict[str, float]:
@@ -114,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--count", type=int, default=2000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=2)
+    parser.add_argument("--pool", choices=("prefork", "threads"), default="prefork")
     parser.add_argument("--latency-ms", type=int, default=20)
     parser.add_argument("--inside", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--clients", type=int, default=4, help=argparse.SUPPRESS)
@@ -142,6 +191,7 @@ def main(argv: list[str] | None = None) -> int:
         root=root,
         workers=args.workers,
         concurrency=args.concurrency,
+        pool=args.pool,
         settings=settings,
         autostart=False,
     ) as chaos:
@@ -155,10 +205,15 @@ def main(argv: list[str] | None = None) -> int:
         started = time.monotonic()
         for index in range(args.workers):
             chaos.start_worker(index)
+        groups = {f"worker{i}": p.pid for i, p in enumerate(chaos._workers) if p is not None}
+        if chaos._sandbox is not None:
+            groups["sandbox"] = chaos._sandbox.pid
+        cpu_before = _cpu_by_group(groups=groups, database=chaos.database)
         deadline = started + 3600
         while chaos.pending() and time.monotonic() < deadline:
             time.sleep(0.25)
         drained = time.monotonic() - started
+        cpu_after = _cpu_by_group(groups=groups, database=chaos.database)
         verdict = chaos.verdict()
         # The workers' own rate: first to last registration (worker start-up excluded).
         [(registering,)] = chaos.query(
@@ -198,6 +253,18 @@ def main(argv: list[str] | None = None) -> int:
         f"drain: ratio={drain_rate / full:.2f} (same calls per prescription); "
         f"ratio_to_registration_only={drain_rate / create_only:.2f}"
     )
+    if cpu_after and verdict.registered:
+        spent = {name: cpu_after[name] - cpu_before.get(name, 0.0) for name in cpu_after}
+        workers = sum(v for k, v in spent.items() if k.startswith("worker"))
+        ours = workers + spent["sandbox"] + spent["postgres"]
+        per = 1000 / verdict.registered
+        print(
+            f"drain: CPU per prescription during the drain (worker start-up included): "
+            f"workers {workers * per:.1f} ms, sandbox {spent['sandbox'] * per:.1f} ms, "
+            f"postgres {spent['postgres'] * per:.1f} ms; rest of the machine "
+            f"{(spent.get('total', ours) - ours) * per:.1f} ms; machine busy "
+            f"{spent.get('total', 0.0) / drained:.2f} of {os.cpu_count()} cores"
+        )
     return 0 if verdict.clean else 1
 
 

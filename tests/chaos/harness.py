@@ -106,6 +106,7 @@ class Chaos:
     database: str = field(default_factory=lambda: default_database())
     settings: dict[str, str] = field(default_factory=dict)
     autostart: bool = True  # start the workers with the environment
+    pool: str = "prefork"  # Celery's execution pool (prefork, threads)
     redis_port: int = 0
     sandbox_url: str = ""
     partner: dict[str, str] = field(default_factory=dict)
@@ -268,7 +269,7 @@ class Chaos:
         self._workers[index] = self._spawn(
             [
                 *(PYTHON, "-m", "celery", "-A", "origami", "worker", "--loglevel", "WARNING"),
-                *("--concurrency", str(self.concurrency), "--pool", "prefork"),
+                *("--concurrency", str(self.concurrency), "--pool", self.pool),
                 *("--without-gossip", "--without-mingle", "-n", f"chaos{index}@%h"),
             ],
             f"worker{index}",
