@@ -5,39 +5,49 @@ from typing import Any
 
 import pytest
 
+from ordoclic_client import contract
+from ordoclic_client.sandbox.catalogue import curated_records
 from origami.ordoclic import override_client
-from practitioners.models import OrdoclicLinkStatus
+from prescriptions.services import DrugChoice
+from tests.chaos import workload
 from tests.factories import PatientFactory, PrescriberFactory
 
-from .fakes import FakeOrdoclic
+# --- the consultation (drafts, lines, analysis, signing) against the in-process sandbox ------
 
 
 @pytest.fixture
-def fake_ordoclic() -> Iterator[FakeOrdoclic]:
-    fake = FakeOrdoclic()
-    with override_client(fake):  # type: ignore[arg-type]
-        yield fake
+def prescriber(ordoclic: Any) -> Any:
+    """Dr Claire MARTIN, linked at the in-process sandbox through the real link service."""
+    return workload.prescriber_linked(workload.CLAIRE_MARTIN)
 
 
-def linked_prescriber(**kwargs: Any) -> Any:
-    import uuid
-
-    user = PrescriberFactory(**kwargs)
-    practitioner = user.practitioner
-    practitioner.ordoclic_link_status = OrdoclicLinkStatus.LINKED
-    practitioner.ordoclic_professional_id = uuid.uuid4()
-    practitioner.save()
-    return user
-
-
-@pytest.fixture
-def prescriber() -> Any:
-    return linked_prescriber()
+def other_prescriber() -> Any:
+    """Dr Karim BENALI, linked at the Ordoclic in place: someone else's account."""
+    return workload.prescriber_linked(workload.KARIM_BENALI)
 
 
 @pytest.fixture
 def patient() -> Any:
     return PatientFactory()
+
+
+def catalogue_drug(cis: str) -> DrugChoice:
+    """A drug of the sandbox's catalogue (real CIS), as the drug search hands it to a line."""
+    [record] = [r for r in curated_records() if r["cis"] == cis]
+    return DrugChoice.from_drug(contract.Drug.model_validate(record))
+
+
+def sandbox_fault(ordoclic: Any, mode: str, **extra: Any) -> None:
+    """Switch the sandbox's fault mode (ok, down, slow, hang, ...)."""
+    with ordoclic.sandbox.control() as control:
+        control.post("/_sandbox/faults", json={"mode": mode, **extra}).raise_for_status()
+
+
+def sandbox_ledger(ordoclic: Any) -> dict[str, tuple[int, int]]:
+    """Per external id: (creation requests received, prescriptions registered)."""
+    with ordoclic.sandbox.control() as control:
+        items = control.get("/_sandbox/ledger").json()["items"]
+    return {i["externalId"]: (i["creationRequests"], i["registered"]) for i in items}
 
 
 # --- follow-up (dispensing, webhooks, cancellation, reissue, lookup) ---------------------------

@@ -19,15 +19,14 @@ from prescriptions.models import (
 )
 from prescriptions.selectors import prescription_screen
 from prescriptions.services import DrugChoice, LineInput, PrescriptionError, StaleVersion
-from tests.factories import PatientFactory
 
-from .conftest import linked_prescriber
-from .fakes import DRUGS
+from .conftest import catalogue_drug, other_prescriber, sandbox_fault, sandbox_ledger
 
 pytestmark = pytest.mark.django_db
 
-SIMVA = DrugChoice.from_drug(DRUGS["65210301"])
-CLARI = DrugChoice.from_drug(DRUGS["67997205"])
+SIMVA = catalogue_drug("69094525")  # SIMVASTATINE BIOGARAN 20 mg, generic
+CLARI = catalogue_drug("67997205")  # ZECLAR 500 mg (clarithromycin): CI with simvastatin
+LEVOTHYROX = catalogue_drug("68416845")  # a narrow therapeutic margin (MTE) substance
 
 
 def draft_for(user: Any, patient: Any) -> Prescription:
@@ -66,7 +65,7 @@ def sign(prescription: Prescription, user: Any, capture: Any) -> services.SignOu
 
 
 def test_ci_alert_must_be_maintained_with_a_justification_before_signing(
-    prescriber: Any, patient: Any, fake_ordoclic: Any, django_capture_on_commit_callbacks: Any
+    prescriber: Any, patient: Any, ordoclic: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     prescription = draft_for(prescriber, patient)
     add(prescription, prescriber, SIMVA, "1 cp le soir 1 mois")
@@ -120,7 +119,7 @@ def test_ci_alert_must_be_maintained_with_a_justification_before_signing(
 
 
 def test_removing_a_drug_clears_the_alert_and_allows_signing(
-    prescriber: Any, patient: Any, fake_ordoclic: Any, django_capture_on_commit_callbacks: Any
+    prescriber: Any, patient: Any, ordoclic: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     prescription = draft_for(prescriber, patient)
     add(prescription, prescriber, SIMVA, "1 cp le soir 1 mois")
@@ -140,11 +139,11 @@ def test_removing_a_drug_clears_the_alert_and_allows_signing(
 
 
 def test_unavailable_analysis_is_shown_as_not_done_and_must_be_acknowledged(
-    prescriber: Any, patient: Any, fake_ordoclic: Any, django_capture_on_commit_callbacks: Any
+    prescriber: Any, patient: Any, ordoclic: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     prescription = draft_for(prescriber, patient)
     add(prescription, prescriber, SIMVA, "1 cp le soir")
-    fake_ordoclic.down = True
+    sandbox_fault(ordoclic, "down")
     screen = analysed(prescription, prescriber)
     assert screen.run.outcome == AnalysisOutcome.UNAVAILABLE
     assert screen.analysis_failed
@@ -167,7 +166,7 @@ def test_unavailable_analysis_is_shown_as_not_done_and_must_be_acknowledged(
 
 
 def test_a_stale_version_is_refused_and_nothing_is_overwritten(
-    prescriber: Any, patient: Any, fake_ordoclic: Any
+    prescriber: Any, patient: Any, ordoclic: Any
 ) -> None:
     prescription = draft_for(prescriber, patient)
     line = add(prescription, prescriber, SIMVA, "1 cp le soir")
@@ -202,7 +201,6 @@ def test_bad_posology_adds_no_line(
 
 def test_non_substitution_reasons_follow_the_rules(prescriber: Any, patient: Any) -> None:
     prescription = draft_for(prescriber, patient)
-    levothyrox = DrugChoice.from_drug(DRUGS["68416845"])
 
     def add_ns(drug: DrugChoice, reason: str) -> Any:
         prescription.refresh_from_db()
@@ -220,15 +218,15 @@ def test_non_substitution_reasons_follow_the_rules(prescriber: Any, patient: Any
         add_ns(SIMVA, "MTE")
     with pytest.raises(PrescriptionError, match="moins de 6 ans"):
         add_ns(SIMVA, "EFG")
-    assert add_ns(levothyrox, "MTE").non_substitutable_reason == "MTE"
+    assert add_ns(LEVOTHYROX, "MTE").non_substitutable_reason == "MTE"
     assert add_ns(SIMVA, "CIF").non_substitutable
 
 
 def test_another_prescriber_cannot_act_on_the_draft(
-    prescriber: Any, patient: Any, fake_ordoclic: Any
+    prescriber: Any, patient: Any, ordoclic: Any
 ) -> None:
     prescription = draft_for(prescriber, patient)
-    other = linked_prescriber()
+    other = other_prescriber()
     with pytest.raises(PermissionDenied):
         add(prescription, other, SIMVA, "1 cp le soir")
     with pytest.raises(PermissionDenied):
@@ -236,7 +234,7 @@ def test_another_prescriber_cannot_act_on_the_draft(
 
 
 def test_signing_twice_gives_one_prescription_and_one_registration(
-    prescriber: Any, patient: Any, fake_ordoclic: Any, django_capture_on_commit_callbacks: Any
+    prescriber: Any, patient: Any, ordoclic: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     prescription = draft_for(prescriber, patient)
     add(prescription, prescriber, SIMVA, "1 cp le soir")
@@ -252,13 +250,14 @@ def test_signing_twice_gives_one_prescription_and_one_registration(
     assert not first.already_signed
     assert again.already_signed
     assert Submission.objects.filter(prescription=prescription).count() == 1
-    assert fake_ordoclic.creation_requests == {str(prescription.external_id): 1}
+    assert sandbox_ledger(ordoclic) == {str(prescription.external_id): (1, 1)}
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_concurrent_sign_requests_register_once(fake_ordoclic: Any) -> None:
-    prescriber = linked_prescriber()
-    prescription = draft_for(prescriber, PatientFactory())
+def test_two_concurrent_sign_requests_register_once(
+    prescriber: Any, patient: Any, ordoclic: Any
+) -> None:
+    prescription = draft_for(prescriber, patient)
     add(prescription, prescriber, SIMVA, "1 cp le soir")
     analysed(prescription, prescriber)
     version = prescription.version
@@ -288,12 +287,12 @@ def test_two_concurrent_sign_requests_register_once(fake_ordoclic: Any) -> None:
     assert Submission.objects.filter(prescription=prescription).count() == 1
     prescription.refresh_from_db()
     assert prescription.transmission_status == TransmissionStatus.REGISTERED
-    assert fake_ordoclic.creation_requests == {str(prescription.external_id): 1}
-    assert len(fake_ordoclic.registrations) == 1
+    # Ordoclic received one creation request and registered one prescription, in all.
+    assert sandbox_ledger(ordoclic) == {str(prescription.external_id): (1, 1)}
 
 
 def test_decisions_and_audit_events_cannot_be_changed_or_deleted(
-    prescriber: Any, patient: Any, fake_ordoclic: Any
+    prescriber: Any, patient: Any, ordoclic: Any
 ) -> None:
     prescription = draft_for(prescriber, patient)
     add(prescription, prescriber, SIMVA, "1 cp le soir")
@@ -337,7 +336,7 @@ def test_decisions_and_audit_events_cannot_be_changed_or_deleted(
 
 
 def test_signing_a_stale_version_sends_nothing(
-    prescriber: Any, patient: Any, fake_ordoclic: Any, django_capture_on_commit_callbacks: Any
+    prescriber: Any, patient: Any, ordoclic: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     prescription = draft_for(prescriber, patient)
     add(prescription, prescriber, SIMVA, "1 cp le soir")
@@ -356,11 +355,11 @@ def test_signing_a_stale_version_sends_nothing(
     prescription.refresh_from_db()
     assert prescription.is_draft
     assert not Submission.objects.exists()
-    assert fake_ordoclic.creation_requests == {}
+    assert sandbox_ledger(ordoclic) == {}
 
 
 def test_submission_attempts_cannot_be_changed_or_deleted(
-    prescriber: Any, patient: Any, fake_ordoclic: Any, django_capture_on_commit_callbacks: Any
+    prescriber: Any, patient: Any, ordoclic: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     from prescriptions.models import SubmissionAttempt
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import pytest
@@ -9,12 +10,11 @@ from django.urls import reverse
 
 from prescriptions import services
 from prescriptions.models import Prescription, PrescriptionLine
-from prescriptions.services import DrugChoice, LineInput
+from prescriptions.services import LineInput
 from tests.factories import StaffFactory
 
-from .conftest import linked_prescriber
-from .fakes import DRUGS
-from .test_services import CLARI, SIMVA, add, analysed, draft_for
+from .conftest import catalogue_drug, other_prescriber
+from .test_services import CLARI, LEVOTHYROX, SIMVA, add, analysed, draft_for
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +22,7 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 def test_the_screen_shows_the_ci_alert_naming_both_lines(
-    prescriber: Any, patient: Any, fake_ordoclic: Any, logged_in_client: Any
+    prescriber: Any, patient: Any, ordoclic: Any, logged_in_client: Any
 ) -> None:
     prescription = draft_for(prescriber, patient)
     add(prescription, prescriber, SIMVA, "1 cp le soir")
@@ -38,41 +38,49 @@ def test_the_screen_shows_the_ci_alert_naming_both_lines(
 
 
 def test_drug_search_lists_form_dosage_and_generic_status(
-    prescriber: Any, patient: Any, fake_ordoclic: Any, logged_in_client: Any
+    prescriber: Any, patient: Any, ordoclic: Any, logged_in_client: Any
 ) -> None:
     prescription = draft_for(prescriber, patient)
     client = logged_in_client(prescriber)
     url = reverse("prescriptions:drug_search", args=[prescription.pk])
     html = client.get(url, {"q": "simva"}, **HTMX).content.decode()
-    assert "SIMVASTATINE ARROW 20 mg" in html
-    assert "20 mg" in html
-    assert "générique" in html
-    assert 'data-code="65210301"' in html
+    choices = {
+        choice[choice.index('data-code="') + 11 :].split('"')[0]: choice
+        for choice in html.split("<button")[1:]
+    }
+    generic, princeps = choices["69094525"], choices["67037301"]
+    assert "SIMVASTATINE BIOGARAN 20 mg, comprimé pelliculé sécable" in generic
+    assert "simvastatine 20 mg · comprimé pelliculé sécable" in generic
+    assert "générique" in generic
+    assert "ZOCOR 20 mg, comprimé pelliculé" in princeps
+    assert "princeps" in princeps
+    assert "générique" not in princeps
 
 
 def test_adding_a_line_from_the_screen_saves_it_and_asks_for_a_new_analysis(
-    prescriber: Any, patient: Any, fake_ordoclic: Any, logged_in_client: Any
+    prescriber: Any, patient: Any, ordoclic: Any, logged_in_client: Any
 ) -> None:
     prescription = draft_for(prescriber, patient)
     client = logged_in_client(prescriber)
     response = client.post(
         reverse("prescriptions:line_add", args=[prescription.pk]),
-        {"version": prescription.version, "drug_code": "65210301", "posology": "1 cp x3/j 5j"},
+        {"version": prescription.version, "drug_code": "69094525", "posology": "1 cp x3/j 5j"},
         **HTMX,
     )
     assert response.status_code == 200
     assert "draft-changed" in response.headers["HX-Trigger"]
     assert "1 comprimé 3 fois par jour pendant 5 jours" in response.content.decode()
-    assert prescription.lines.get().drug_code == "65210301"
+    line = prescription.lines.get()
+    assert (line.drug_code, line.label) == (SIMVA.code, SIMVA.label)
 
 
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ({"drug_code": "65210301", "posology": "60 cp le soir"}, "valeur impossible"),
-        ({"drug_code": "65210301", "posology": "1 cp pendant -2 jours"}, "incomprise"),
-        ({"drug_code": "65210301", "posology": "1 cp pendant 0 jours"}, "au moins un jour"),
-        ({"drug_code": "65210301", "posology": ""}, "Indiquez une posologie"),
+        ({"drug_code": "69094525", "posology": "60 cp le soir"}, "valeur impossible"),
+        ({"drug_code": "69094525", "posology": "1 cp pendant -2 jours"}, "incomprise"),
+        ({"drug_code": "69094525", "posology": "1 cp pendant 0 jours"}, "au moins un jour"),
+        ({"drug_code": "69094525", "posology": ""}, "Indiquez une posologie"),
         ({"drug_code": "99999999", "posology": "1 cp le soir"}, "Médicament inconnu"),
         ({"drug_code": "", "posology": "1 cp le soir"}, "Choisissez un médicament"),
     ],
@@ -80,7 +88,7 @@ def test_adding_a_line_from_the_screen_saves_it_and_asks_for_a_new_analysis(
 def test_bad_input_gets_a_french_message_and_keeps_what_was_typed(
     prescriber: Any,
     patient: Any,
-    fake_ordoclic: Any,
+    ordoclic: Any,
     logged_in_client: Any,
     data: dict[str, str],
     message: str,
@@ -102,7 +110,7 @@ def test_bad_input_gets_a_french_message_and_keeps_what_was_typed(
 
 
 def test_a_stale_form_is_refused_with_a_message_and_the_typing_kept(
-    prescriber: Any, patient: Any, fake_ordoclic: Any, logged_in_client: Any
+    prescriber: Any, patient: Any, ordoclic: Any, logged_in_client: Any
 ) -> None:
     prescription = draft_for(prescriber, patient)
     old_version = prescription.version
@@ -120,7 +128,7 @@ def test_a_stale_form_is_refused_with_a_message_and_the_typing_kept(
 
 
 def test_a_decision_without_required_justification_is_refused_on_screen(
-    prescriber: Any, patient: Any, fake_ordoclic: Any, logged_in_client: Any
+    prescriber: Any, patient: Any, ordoclic: Any, logged_in_client: Any
 ) -> None:
     prescription = draft_for(prescriber, patient)
     add(prescription, prescriber, SIMVA, "1 cp le soir")
@@ -156,7 +164,7 @@ def _object_urls(
 
 
 def test_another_prescriber_cannot_see_or_act_on_a_prescription_through_any_url(
-    prescriber: Any, patient: Any, fake_ordoclic: Any, client: Any
+    prescriber: Any, patient: Any, ordoclic: Any, client: Any
 ) -> None:
     from tests.helpers import login
 
@@ -173,7 +181,7 @@ def test_another_prescriber_cannot_see_or_act_on_a_prescription_through_any_url(
         "reason": "x",
     }
 
-    login(client, linked_prescriber())
+    login(client, other_prescriber())
     for method, url in _object_urls(prescription, line, view.alert.pk):
         response = getattr(client, method)(url, data) if method == "post" else client.get(url)
         assert response.status_code == 404, url
@@ -195,7 +203,7 @@ def test_a_list_shows_only_own_prescriptions(
     prescriber: Any, patient: Any, logged_in_client: Any
 ) -> None:
     mine = draft_for(prescriber, patient)
-    other = linked_prescriber()
+    other = other_prescriber()
     theirs = draft_for(other, patient)
     html = logged_in_client(prescriber).get(reverse("prescriptions:list")).content.decode()
     assert reverse("prescriptions:detail", args=[mine.pk]) in html
@@ -210,18 +218,20 @@ def _screen_queries(client: Any, prescription: Prescription) -> int:
 
 
 def test_the_screen_uses_as_many_queries_for_30_lines_as_for_1(
-    prescriber: Any, patient: Any, fake_ordoclic: Any, logged_in_client: Any
+    prescriber: Any, patient: Any, ordoclic: Any, logged_in_client: Any
 ) -> None:
     client = logged_in_client(prescriber)
     small = draft_for(prescriber, patient)
-    add(small, prescriber, DrugChoice.from_drug(DRUGS["60234100"]), "1 cp si besoin max 3/24h")
-    analysed(small, prescriber)
+    add(small, prescriber, catalogue_drug("60234100"), "2 cp 4 fois par jour 5j")  # 8 g/day
+    [overdose] = analysed(small, prescriber).alerts
+    assert "Dose de paracétamol" in overdose.alert.title
     large = draft_for(prescriber, patient)
     for index in range(30):
-        drug = DrugChoice.from_drug(DRUGS["60234100"] if index % 2 else DRUGS["65210301"])
-        add(large, prescriber, drug, "1 cp le soir 5j")
+        add(large, prescriber, CLARI if index % 2 else SIMVA, "1 cp le soir 5j")
     screen = analysed(large, prescriber)
-    assert len(screen.alerts) == 15
+    # each simvastatin-clarithromycin pair is a contraindication; each repeated drug, a
+    # duplicate pair
+    assert Counter(view.alert.level for view in screen.alerts) == {"CI": 15 * 15, "ASDEC": 2 * 105}
     client.get(reverse("prescriptions:detail", args=[small.pk]))  # warm the session
     assert _screen_queries(client, large) == _screen_queries(client, small)
 
@@ -229,7 +239,7 @@ def test_the_screen_uses_as_many_queries_for_30_lines_as_for_1(
 def test_the_paper_copy_carries_the_mandatory_mentions(
     prescriber: Any,
     patient: Any,
-    fake_ordoclic: Any,
+    ordoclic: Any,
     logged_in_client: Any,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
@@ -239,7 +249,7 @@ def test_the_paper_copy_carries_the_mandatory_mentions(
         prescription=prescription,
         acting_user=prescriber,
         version=prescription.version,
-        drug=DrugChoice.from_drug(DRUGS["68416845"]),
+        drug=LEVOTHYROX,
         data=LineInput(
             posology="1 cp le matin 1 mois",
             renewals=2,
@@ -285,7 +295,7 @@ def test_the_paper_copy_carries_the_mandatory_mentions(
 
 
 def test_the_analysis_refreshes_the_level_badge_of_each_line(
-    prescriber: Any, patient: Any, fake_ordoclic: Any, logged_in_client: Any
+    prescriber: Any, patient: Any, ordoclic: Any, logged_in_client: Any
 ) -> None:
     prescription = draft_for(prescriber, patient)
     simva = add(prescription, prescriber, SIMVA, "1 cp le soir")
@@ -300,13 +310,13 @@ def test_the_analysis_refreshes_the_level_badge_of_each_line(
 
 
 def test_a_replacing_prescriber_given_access_may_see_and_continue_the_draft(
-    prescriber: Any, patient: Any, fake_ordoclic: Any, logged_in_client: Any
+    prescriber: Any, patient: Any, ordoclic: Any, logged_in_client: Any
 ) -> None:
     from guardian.shortcuts import assign_perm
 
     prescription = draft_for(prescriber, patient)
     add(prescription, prescriber, SIMVA, "1 cp le soir")
-    replacing = linked_prescriber()
+    replacing = other_prescriber()
     client = logged_in_client(replacing)
     url = reverse("prescriptions:detail", args=[prescription.pk])
     assert client.get(url).status_code == 404
@@ -335,7 +345,7 @@ def test_the_patient_page_lists_the_history_and_starts_a_prescription(
     prescriber: Any, patient: Any, logged_in_client: Any
 ) -> None:
     mine = draft_for(prescriber, patient)
-    theirs = draft_for(linked_prescriber(), patient)
+    theirs = draft_for(other_prescriber(), patient)
     client = logged_in_client(prescriber)
     html = client.get(reverse("patients:detail", args=[patient.pk])).content.decode()
     assert "Nouvelle ordonnance" in html
@@ -345,7 +355,7 @@ def test_the_patient_page_lists_the_history_and_starts_a_prescription(
 
 
 def test_my_prescriptions_filters(
-    prescriber: Any, patient: Any, fake_ordoclic: Any, logged_in_client: Any
+    prescriber: Any, patient: Any, ordoclic: Any, logged_in_client: Any
 ) -> None:
     draft = draft_for(prescriber, patient)
     held = draft_for(prescriber, patient)
