@@ -16,7 +16,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ordoclic_client import contract
+from ordoclic_client import OrdoclicClient, contract
 from ordoclic_client.results import Ok, Rejected, Unavailable
 from origami.patients.models import Patient
 from practitioners.models import ExerciseContext, Practitioner
@@ -67,17 +67,15 @@ class StaleVersion(PrescriptionError):
         )
 
 
-def ordoclic_for_request() -> Any:
+def ordoclic_for_request() -> OrdoclicClient:
     """The Ordoclic client bounded by the web request's budget (ORDOCLIC_REQUEST_BUDGET): a
     call that may first fetch a token makes two requests, each given half of it."""
     from origami.ordoclic import get_client
 
-    client = get_client()
-    with_timeout = getattr(client, "with_timeout", None)
-    if with_timeout is None:  # a test double without timeouts
-        return client
     half = settings.ORDOCLIC_REQUEST_BUDGET / 2
-    return with_timeout(read=half, connect=min(half, settings.ORDOCLIC_CONNECT_TIMEOUT))
+    return get_client().with_timeout(
+        read=half, connect=min(half, settings.ORDOCLIC_CONNECT_TIMEOUT)
+    )
 
 
 def _audit(
