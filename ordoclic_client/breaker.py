@@ -37,6 +37,9 @@ class Breaker(Protocol):
 
     def last_error(self) -> str | None: ...
 
+    def snapshot(self) -> BreakerSnapshot:
+        """The state, the failures counted, the last error and the seconds left while open."""
+
 
 @dataclass(frozen=True, slots=True)
 class BreakerSnapshot:
