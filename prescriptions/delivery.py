@@ -38,7 +38,7 @@ from django.db.models import Exists, OuterRef, prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ordoclic_client import contract
+from ordoclic_client import OrdoclicClient, contract
 from ordoclic_client.results import Ok, Rejected, Result, Unavailable
 
 from . import payloads
@@ -93,33 +93,28 @@ class _Budget:
     def __init__(self, seconds: float | None) -> None:
         self.deadline = None if seconds is None else time.monotonic() + seconds
 
-    def client(self, client: Any) -> Any | None:
+    def client(self, client: OrdoclicClient) -> OrdoclicClient | None:
         """The client bounded by what is left, or None when too little is left."""
         if self.deadline is None:
             return client
         left = self.deadline - time.monotonic()
         if left < MIN_CALL_BUDGET:
             return None
-        with_timeout = getattr(client, "with_timeout", None)
-        if with_timeout is None:  # a test double without timeouts
-            return client
         # A call may first fetch a token: two requests, each bounded by half of what is left.
-        return with_timeout(read=left / 2, connect=min(left / 2, settings.ORDOCLIC_CONNECT_TIMEOUT))
+        return client.with_timeout(
+            read=left / 2, connect=min(left / 2, settings.ORDOCLIC_CONNECT_TIMEOUT)
+        )
 
 
-def _breaker_wait(client: Any) -> float | None:
+def _breaker_wait(client: OrdoclicClient) -> float | None:
     """Seconds before the shared breaker lets calls through again, None when it is closed (or
     half-open: then the call itself may be the probe)."""
-    breaker = getattr(client, "breaker", None)
-    if breaker is None:
+    if client.breaker is None:
         return None
-    snapshot = getattr(breaker, "snapshot", None)
-    if snapshot is not None:
-        state = snapshot()
-        if state.state == "open":
-            return float(state.retry_after or settings.ORDOCLIC_BREAKER_RESET_SECONDS)
-        return None
-    return settings.ORDOCLIC_BREAKER_RESET_SECONDS if breaker.state() == "open" else None
+    state = client.breaker.snapshot()
+    if state.state == "open":
+        return float(state.retry_after or settings.ORDOCLIC_BREAKER_RESET_SECONDS)
+    return None
 
 
 def _out_of_budget() -> Unavailable:
