@@ -80,7 +80,7 @@ class DeliveryError(Exception):
         self.field = field
 
 
-def _client() -> Any:
+def _client() -> OrdoclicClient:
     from origami.ordoclic import get_client
 
     return get_client()
@@ -255,7 +255,7 @@ def _consolidate(
     prescription: Prescription,
     lines: list[Any],
     decisions: dict[str, AlertDecision],
-    client: Any,
+    client: OrdoclicClient,
     budget: _Budget,
 ) -> _Step | None:
     """Analyse the signed prescription again; a step when it must not be sent now."""
