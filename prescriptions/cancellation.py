@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ordoclic_client import OrdoclicClient
 from ordoclic_client.results import Ok, Rejected, Unavailable
 
 from .backoff import retry_delay
@@ -53,7 +54,7 @@ def dispensed_refusal(prescription: Prescription) -> str:
     )
 
 
-def _client() -> Any:
+def _client() -> OrdoclicClient:
     from origami.ordoclic import get_client
 
     return get_client()

@@ -20,7 +20,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from ordoclic_client import contract
+from ordoclic_client import OrdoclicClient, contract
 from ordoclic_client.results import Ok, Rejected, Unavailable
 
 from .cancellation import cancellation_refuse_dispensed, prescription_mark_cancelled
@@ -59,7 +59,7 @@ class Source(StrEnum):
     CANCEL = "cancel"
 
 
-def _client() -> Any:
+def _client() -> OrdoclicClient:
     from origami.ordoclic import get_client
 
     return get_client()
@@ -179,7 +179,7 @@ def followed_prescriptions() -> Any:
 
 
 def dispensing_refresh(
-    *, prescription: Prescription, client: Any = None
+    *, prescription: Prescription, client: OrdoclicClient | None = None
 ) -> ApplyOutcome | Rejected | Unavailable:
     """Ask Ordoclic for the prescription's current state and apply it."""
     result = (client or _client()).prescription_status(
