@@ -53,13 +53,35 @@ def browser() -> Iterator[Any]:
         instance.close()
 
 
+# Reports every Content-Security-Policy violation to the console, where the fixture collects it.
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  const where = `${event.sourceFile}:${event.lineNumber}`;
+  console.error(`CSP violation: ${event.violatedDirective} ${where}`);
+});
+"""
+
+
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
+    """A French browser page; the test fails if anything the page did broke the strict CSP
+    (inline script or style, eval): such behaviour silently does nothing for the prescriber."""
     context = browser.new_context(locale="fr-FR", viewport={"width": 1366, "height": 900})
     context.set_default_timeout(15_000)
+    context.add_init_script(REPORT_CSP_VIOLATIONS)
     page = context.new_page()
+    violations: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            violations.append(message.text)
+            if "CSP violation" in message.text or "Content Security Policy" in message.text
+            else None
+        ),
+    )
     yield page
     context.close()
+    assert not violations, f"the page broke its Content-Security-Policy: {violations}"
 
 
 def screenshot(page: Any, name: str) -> None:
