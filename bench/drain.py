@@ -98,7 +98,7 @@ def _direct_rate(*, clients: int, limit: int, with_analysis: bool) -> dict[str, 
     ):
         lines = list(prescription.lines.all().order_by("position", "pk"))
         analysis = payloads.analysis_request(
-            prescription=prescription, lines=lines, current_treatments=[]
+            prescription=prescription, lines=lines, current_treatments=[], recorded_treatments=[]
         )
         create = payloads.registration_request(
             prescription=prescription,

@@ -58,7 +58,13 @@ from .models import (
     TransmissionStatus,
 )
 from .rules import level_needs_decision, level_needs_justification
-from .selectors import current_treatment_lines, decision_covers, latest_decisions, user_may_change
+from .selectors import (
+    current_treatment_lines,
+    decision_covers,
+    latest_decisions,
+    recorded_treatments_analysed,
+    user_may_change,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -194,7 +200,9 @@ def _attempt(*, submission: Submission, budget: _Budget, first: bool) -> _Step:
                 return _unavailable(unavailable)
             case _ as unreachable:
                 assert_never(unreachable)
-    prefetch_related_objects([prescription.patient], "allergies", "pathologies")
+    prefetch_related_objects(
+        [prescription.patient], "allergies", "pathologies", "current_treatments"
+    )
     lines = list(prescription.lines.all().order_by("position", "pk"))
     decisions = latest_decisions(prescription=prescription)
     if not first or not _analysis_done(prescription):
@@ -264,11 +272,15 @@ def _consolidate(
     bounded = budget.client(client)
     if bounded is None:
         return _Step(kind="postponed", retry_after=None)
+    running = current_treatment_lines(
+        patient_id=prescription.patient_id, exclude_prescription_id=prescription.pk
+    )
     request = payloads.analysis_request(
         prescription=prescription,
         lines=lines,
-        current_treatments=current_treatment_lines(
-            patient_id=prescription.patient_id, exclude_prescription_id=prescription.pk
+        current_treatments=running,
+        recorded_treatments=recorded_treatments_analysed(
+            treatments=prescription.patient.current_treatments.all(), prescribed=[*lines, *running]
         ),
     )
     result = bounded.prescription_analyse(rpps=prescription.prescriber.rpps, request=request)

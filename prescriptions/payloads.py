@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from decimal import Decimal
 
 from django.conf import settings
 
 from ordoclic_client import contract
-from origami.patients.models import Patient
+from origami.patients.models import CurrentTreatment, Patient
 
 from .models import AlertDecision, Decision, Prescription, PrescriptionLine
 
@@ -59,17 +60,40 @@ def current_treatment_ref(line: PrescriptionLine) -> str:
     return f"t{line.pk}"
 
 
+def recorded_treatment_ref(treatment: CurrentTreatment) -> str:
+    """Line id of a treatment recorded in the host patient record, sent as a current treatment."""
+    return f"record-{treatment.pk}"
+
+
+def recorded_treatment_in(treatment: CurrentTreatment) -> contract.LineIn:
+    """A coded treatment of the host record as a current treatment. The record holds no
+    posology: one unit a day, no duration, is sent so that the analysis weighs its
+    interactions (current treatments are never checked for dose or patient context)."""
+    return contract.LineIn(
+        line_id=recorded_treatment_ref(treatment),
+        drug=contract.DrugRef(code_system=contract.CodeSystem.CIS, code=treatment.cis),
+        dose=Decimal(1),
+        unit="unité",
+        frequency_count=1,
+        frequency_period=contract.FrequencyPeriod.DAY,
+    )
+
+
 def analysis_request(
     *,
     prescription: Prescription,
     lines: Iterable[PrescriptionLine],
     current_treatments: Iterable[PrescriptionLine],
+    recorded_treatments: Iterable[CurrentTreatment],
 ) -> contract.AnalysisRequest:
+    """``recorded_treatments``: coded treatments of the host record (see
+    ``selectors.recorded_treatments_analysed``)."""
     return contract.AnalysisRequest(
         patient=contract.PatientContext(**patient_context(prescription.patient)),  # type: ignore[arg-type]
         lines=[line_in(line) for line in lines],
         current_treatments=[
-            line_in(line, line_id=current_treatment_ref(line)) for line in current_treatments
+            *(line_in(line, line_id=current_treatment_ref(line)) for line in current_treatments),
+            *(recorded_treatment_in(treatment) for treatment in recorded_treatments),
         ],
     )
 

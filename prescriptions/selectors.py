@@ -4,6 +4,7 @@ permission, e.g. a replacing prescriber); nobody else sees any."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -14,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from guardian.shortcuts import get_objects_for_user
 
+from origami.patients.models import CurrentTreatment
 from practitioners.models import Role
 
 from .models import (
@@ -22,6 +24,7 @@ from .models import (
     AnalysisOutcome,
     AnalysisRun,
     BusinessStatus,
+    CodeSystem,
     Decision,
     Prescription,
     PrescriptionLine,
@@ -135,6 +138,29 @@ def current_treatment_lines(
     return running
 
 
+def recorded_treatments_analysed(
+    *, treatments: Iterable[CurrentTreatment], prescribed: Iterable[PrescriptionLine]
+) -> list[CurrentTreatment]:
+    """The treatments of the host record that take part in the analysis: those coded with a
+    CIS, unless a prescribed line already brings the same drug: a line of the prescription
+    analysed (a renewal, not a duplicate) or a running line of a registered one. That line
+    carries the real posology."""
+    codes = {line.drug_code for line in prescribed if line.drug_code_system == CodeSystem.CIS}
+    analysed, seen = [], set()
+    for treatment in treatments:
+        if treatment.cis and treatment.cis not in codes and treatment.cis not in seen:
+            seen.add(treatment.cis)
+            analysed.append(treatment)
+    return analysed
+
+
+def recorded_treatments_uncoded(
+    *, treatments: Iterable[CurrentTreatment]
+) -> list[CurrentTreatment]:
+    """Treatments of the host record without a CIS code: the analysis cannot check them."""
+    return [treatment for treatment in treatments if not treatment.cis]
+
+
 @dataclass
 class AlertView:
     alert: Alert
@@ -161,6 +187,9 @@ class Screen:
     run: AnalysisRun | None
     alerts: list[AlertView]
     current_treatments: list[PrescriptionLine]
+    # treatments of the host record: coded ones the analysis sees, uncoded ones it cannot check
+    recorded_treatments: list[CurrentTreatment] = field(default_factory=list)
+    uncoded_treatments: list[CurrentTreatment] = field(default_factory=list)
     blockers: list[str] = field(default_factory=list)
 
     @property
@@ -226,12 +255,21 @@ def prescription_screen(*, prescription: Prescription, account_current: bool = T
     treatments = current_treatment_lines(
         patient_id=prescription.patient_id, exclude_prescription_id=prescription.pk
     )
-    from .payloads import current_treatment_ref
+    # the view prefetches the patient's recorded treatments (one query whatever their number)
+    recorded = list(prescription.patient.current_treatments.all())
+    analysed = recorded_treatments_analysed(treatments=recorded, prescribed=[*lines, *treatments])
+    from .payloads import current_treatment_ref, recorded_treatment_ref
 
     labels.update(
         {
             current_treatment_ref(t): _("%(label)s (traitement en cours)") % {"label": t.label}
             for t in treatments
+        }
+    )
+    labels.update(
+        {
+            recorded_treatment_ref(t): _("%(label)s (traitement en cours)") % {"label": t.label}
+            for t in analysed
         }
     )
     views = []
@@ -252,6 +290,8 @@ def prescription_screen(*, prescription: Prescription, account_current: bool = T
         run=run,
         alerts=views,
         current_treatments=treatments,
+        recorded_treatments=analysed,
+        uncoded_treatments=recorded_treatments_uncoded(treatments=recorded),
     )
     screen.blockers = sign_blockers(screen=screen, account_current=account_current)
     return screen

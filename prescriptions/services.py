@@ -42,6 +42,7 @@ from .rules import level_needs_justification, non_substitution_error
 from .selectors import (
     current_treatment_lines,
     prescription_screen,
+    recorded_treatments_analysed,
     user_may_change,
 )
 
@@ -378,15 +379,19 @@ def prescription_analyse(*, prescription: Prescription, acting_user: Any) -> Ana
     if not lines:
         result = None
     else:
-        patient = Patient.objects.prefetch_related("allergies", "pathologies").get(
-            pk=prescription.patient_id
-        )
+        patient = Patient.objects.prefetch_related(
+            "allergies", "pathologies", "current_treatments"
+        ).get(pk=prescription.patient_id)
         prescription.patient = patient
+        running = current_treatment_lines(
+            patient_id=patient.pk, exclude_prescription_id=prescription.pk
+        )
         request = payloads.analysis_request(
             prescription=prescription,
             lines=lines,
-            current_treatments=current_treatment_lines(
-                patient_id=patient.pk, exclude_prescription_id=prescription.pk
+            current_treatments=running,
+            recorded_treatments=recorded_treatments_analysed(
+                treatments=patient.current_treatments.all(), prescribed=[*lines, *running]
             ),
         )
         result = ordoclic_for_request().prescription_analyse(

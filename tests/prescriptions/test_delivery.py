@@ -28,7 +28,7 @@ from prescriptions.models import (
 )
 from prescriptions.selectors import prescription_list_for
 from tests.chaos import workload
-from tests.factories import AdminFactory
+from tests.factories import AdminFactory, CurrentTreatmentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -182,6 +182,41 @@ def test_consolidation_holds_a_prescription_with_an_undecided_contraindication(
     assert prescription.transmission_status == TransmissionStatus.REGISTERED
     assert prescription.consolidated_at is not None
     assert ledger(ordoclic) == {str(prescription.external_id): (1, 1)}
+
+
+def test_consolidation_holds_a_prescription_against_a_recorded_treatment(
+    ordoclic: Any, martin: Any, enqueued: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """Signed without analysis while Ordoclic was down; the analysis before sending sees the
+    warfarin recorded in the patient's record and holds the miconazole."""
+    warfarin = CurrentTreatmentFactory()  # COUMADINE 2 mg, CIS in the record
+    miconazole = workload.Drug(
+        "69980852",
+        "LORAMYC 50 mg, comprimé buccogingival muco-adhésif",
+        "miconazole",
+        "comprimé",
+        "1 cp le matin 7j",
+    )
+    faults(ordoclic, "down")
+    prescription = workload.ready_to_sign(
+        martin, workload.draft(martin, (miconazole,), patient=warfarin.patient)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        workload.sign(martin, prescription)
+    prescription.refresh_from_db()
+    assert prescription.transmission_status == TransmissionStatus.QUEUED
+
+    faults(ordoclic, "ok")
+    with django_capture_on_commit_callbacks(execute=True):
+        delivery.submission_send(submission_id=due_now(prescription).pk)
+    prescription.refresh_from_db()
+    assert prescription.transmission_status == TransmissionStatus.HELD
+    assert ledger(ordoclic) == {}
+    [alert] = delivery.undecided_alerts(
+        prescription=prescription, run=prescription.analysis_runs.order_by("-pk").first()
+    )
+    assert alert.level == "CI"
+    assert f"record-{warfarin.pk}" in alert.line_refs
 
 
 def test_another_prescriber_cannot_release_a_held_prescription(

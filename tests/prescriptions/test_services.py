@@ -19,8 +19,15 @@ from prescriptions.models import (
 )
 from prescriptions.selectors import prescription_screen
 from prescriptions.services import DrugChoice, LineInput, PrescriptionError, StaleVersion
+from tests.factories import CurrentTreatmentFactory
 
-from .conftest import catalogue_drug, other_prescriber, sandbox_fault, sandbox_ledger
+from .conftest import (
+    catalogue_drug,
+    other_prescriber,
+    registered_prescription,
+    sandbox_fault,
+    sandbox_ledger,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -381,3 +388,61 @@ def test_submission_attempts_cannot_be_changed_or_deleted(
     with pytest.raises(Exception, match="append-only"), transaction.atomic():
         SubmissionAttempt.objects.filter(pk=attempt.pk).delete()
     assert SubmissionAttempt.objects.filter(pk=attempt.pk, error=attempt.error).exists()
+
+
+# --- treatments recorded in the host patient record ------------------------------------------
+
+LORAMYC = catalogue_drug("69980852")  # miconazole: contraindicated with every AVK
+COUMADINE = ("64631925", "COUMADINE 2 mg, comprimé sécable", "warfarine", "comprimé sécable")
+
+
+def test_a_recorded_warfarin_with_a_prescribed_miconazole_is_a_contraindication_naming_it(
+    prescriber: Any, patient: Any, ordoclic: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    warfarin = CurrentTreatmentFactory(patient=patient)  # COUMADINE 2 mg, CIS in the record
+    prescription = draft_for(prescriber, patient)
+    add(prescription, prescriber, LORAMYC, "1 cp le matin 7j")
+    screen = analysed(prescription, prescriber)
+
+    [view] = screen.alerts
+    assert view.alert.level == "CI"
+    assert f"record-{warfarin.pk}" in view.alert.line_refs
+    assert sorted(view.line_labels) == sorted(
+        [LORAMYC.label, "COUMADINE 2 mg, comprimé sécable (traitement en cours)"]
+    )
+    assert screen.recorded_treatments == [warfarin]
+    assert screen.uncoded_treatments == []
+    with pytest.raises(PrescriptionError, match="attendent votre décision"):
+        sign(prescription, prescriber, django_capture_on_commit_callbacks)
+    assert sandbox_ledger(ordoclic) == {}
+
+
+def test_an_uncoded_recorded_treatment_is_reported_as_not_analysed(
+    prescriber: Any, patient: Any, ordoclic: Any
+) -> None:
+    uncoded = CurrentTreatmentFactory(patient=patient, label="SINTROM 4 mg", cis="")
+    prescription = draft_for(prescriber, patient)
+    add(prescription, prescriber, LORAMYC, "1 cp le matin 7j")
+    screen = analysed(prescription, prescriber)
+
+    assert screen.analysis_done
+    assert screen.alerts == []  # nothing could be checked against it...
+    assert screen.recorded_treatments == []
+    assert screen.uncoded_treatments == [uncoded]  # ...and the screen says so
+
+
+def test_a_recorded_treatment_also_prescribed_and_registered_is_analysed_once(
+    prescriber: Any, patient: Any, ordoclic: Any
+) -> None:
+    CurrentTreatmentFactory(patient=patient)
+    earlier = registered_prescription(user=prescriber, patient=patient, drugs=(COUMADINE,))
+    [registered_line] = earlier.lines.all()
+    prescription = draft_for(prescriber, patient)
+    add(prescription, prescriber, LORAMYC, "1 cp le matin 7j")
+    screen = analysed(prescription, prescriber)
+
+    # one contraindication, on the registered line (it carries the real posology)
+    [view] = screen.alerts
+    assert view.alert.level == "CI"
+    assert f"t{registered_line.pk}" in view.alert.line_refs
+    assert screen.recorded_treatments == []

@@ -11,10 +11,10 @@ from django.urls import reverse
 from prescriptions import services
 from prescriptions.models import Prescription, PrescriptionLine
 from prescriptions.services import LineInput
-from tests.factories import StaffFactory
+from tests.factories import CurrentTreatmentFactory, StaffFactory
 
 from .conftest import catalogue_drug, other_prescriber
-from .test_services import CLARI, LEVOTHYROX, SIMVA, add, analysed, draft_for
+from .test_services import CLARI, LEVOTHYROX, LORAMYC, SIMVA, add, analysed, draft_for
 
 pytestmark = pytest.mark.django_db
 
@@ -221,6 +221,9 @@ def test_the_screen_uses_as_many_queries_for_30_lines_as_for_1(
     prescriber: Any, patient: Any, ordoclic: Any, logged_in_client: Any
 ) -> None:
     client = logged_in_client(prescriber)
+    # treatments of the host record, one coded (analysed), one not
+    CurrentTreatmentFactory(patient=patient, label="LEVOTHYROX 100 µg", cis="68416845")
+    CurrentTreatmentFactory(patient=patient, label="Collyre (nom non précisé)", cis="")
     small = draft_for(prescriber, patient)
     add(small, prescriber, catalogue_drug("60234100"), "2 cp 4 fois par jour 5j")  # 8 g/day
     [overdose] = analysed(small, prescriber).alerts
@@ -376,3 +379,22 @@ def test_my_prescriptions_filters(
     assert listed("sent") == set()
     assert listed("cancelled") == set()
     assert listed("") == {draft.pk, held.pk}
+
+
+def test_the_screen_names_the_recorded_treatment_in_the_alert_and_flags_the_uncoded_one(
+    prescriber: Any, patient: Any, ordoclic: Any, logged_in_client: Any
+) -> None:
+    CurrentTreatmentFactory(patient=patient)  # COUMADINE 2 mg, CIS in the record
+    CurrentTreatmentFactory(patient=patient, label="SINTROM 4 mg", cis="")
+    prescription = draft_for(prescriber, patient)
+    add(prescription, prescriber, LORAMYC, "1 cp le matin 7j")
+    analysed(prescription, prescriber)
+    page = logged_in_client(prescriber).get(reverse("prescriptions:detail", args=[prescription.pk]))
+    html = page.content.decode()
+    [concerned] = [line for line in html.splitlines() if 'class="rx-alert-lines"' in line]
+    assert "COUMADINE 2 mg, comprimé sécable (traitement en cours)" in concerned
+    assert LORAMYC.label in concerned
+    [uncoded] = [line for line in html.splitlines() if 'class="rx-uncoded"' in line]
+    assert "Traitement non codé : non analysé" in uncoded
+    assert "SINTROM 4 mg" in uncoded
+    assert "COUMADINE" not in uncoded
