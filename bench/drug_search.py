@@ -13,9 +13,7 @@ from __future__ import annotations
 import argparse
 import base64
 import json
-import select
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -28,6 +26,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from ordoclic_client.sandbox.app import SandboxApp
 from ordoclic_client.sandbox.catalogue import import_bdpm
+from ordoclic_client.sandbox.process import spawn
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_BDPM = REPO.parent / "shared" / "data" / "bdpm"
@@ -56,33 +55,6 @@ QUERIES = [
     "a",
     "co",
 ]
-
-
-def _serve(state: Path) -> tuple[subprocess.Popen[str], str]:
-    process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-        [
-            sys.executable,
-            "-m",
-            "ordoclic_client.sandbox",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "0",
-            "--state",
-            str(state),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        cwd=REPO,
-    )
-    assert process.stdout is not None
-    ready, _, _ = select.select([process.stdout], [], [], 60)
-    line = process.stdout.readline() if ready else ""
-    if "http://" not in line:
-        process.kill()
-        raise RuntimeError(f"the sandbox did not start: {line!r}")
-    return process, line.split()[-1]
 
 
 def _token(client: httpx.Client, state: Path) -> str:
@@ -128,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         count = import_bdpm(app.store, args.bdpm)
         app.store.close()
         print(f"imported {count} products in {time.perf_counter() - started:.1f} s")
-        process, base_url = _serve(state)
+        process, base_url = spawn(state=state)
         try:
             with httpx.Client(base_url=base_url, timeout=10) as client:
                 headers = {"Authorization": f"Bearer {_token(client, state)}"}

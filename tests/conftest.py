@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import select
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +11,8 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 from django.test import Client
+
+from ordoclic_client.sandbox.process import spawn
 
 if TYPE_CHECKING:
     from ordoclic_client import OrdoclicClient
@@ -69,35 +68,16 @@ class ServedSandbox:
 def served_sandbox_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedSandbox]:
     state = tmp_path_factory.mktemp("served-sandbox")
     log = (state / "server.log").open("w")  # request lines, startup errors
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "ordoclic_client.sandbox",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "0",
-            "--state",
-            str(state),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=log,
-        text=True,
-        cwd=Path(__file__).resolve().parent.parent,
-    )
-    assert process.stdout is not None
-    ready, _, _ = select.select([process.stdout], [], [], 60)
-    first_line = process.stdout.readline() if ready else ""
-    if "http://" not in first_line:
-        process.kill()
+    try:
+        process, base_url = spawn(state=state, stderr=log)
+    except RuntimeError:
         log.close()
         raise RuntimeError(
             f"the served sandbox did not start: {(state / 'server.log').read_text()[-2000:]}"
-        )
+        ) from None
     partner = json.loads((state / "partner.json").read_text())
     yield ServedSandbox(
-        base_url=first_line.split()[-1],
+        base_url=base_url,
         partner_id=partner["partnerId"],
         private_key_path=Path(partner["privateKeyPath"]),
         state_dir=state,

@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import select
 import signal
 import socket
 import subprocess
@@ -28,6 +27,8 @@ from typing import Any
 
 import httpx
 import psycopg
+
+from ordoclic_client.sandbox.process import spawn
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
@@ -221,25 +222,9 @@ class Chaos:
 
     def _start_sandbox(self) -> None:
         state = self.root / "sandbox"
-        self._sandbox = subprocess.Popen(
-            [
-                PYTHON,
-                "-m",
-                "ordoclic_client.sandbox",
-                *("--host", "127.0.0.1", "--port", str(free_port()), "--state", str(state)),
-            ],
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-            start_new_session=True,
+        self._sandbox, self.sandbox_url = spawn(
+            state=state, port=free_port(), start_new_session=True
         )
-        assert self._sandbox.stdout is not None
-        ready, _, _ = select.select([self._sandbox.stdout], [], [], 60)
-        line = self._sandbox.stdout.readline() if ready else ""
-        if "http://" not in line:
-            raise RuntimeError(f"the chaos sandbox did not start: {line!r}")
-        self.sandbox_url = line.split()[-1]
         self.partner = json.loads((state / "partner.json").read_text())
 
     def _connect(self, dbname: str) -> psycopg.Connection[Any]:
