@@ -230,15 +230,17 @@ def main(argv: list[str] | None = None) -> int:
             capture_output=True,
             text=True,
             timeout=3600,
-            check=True,
+            check=False,
         )
+        if direct.returncode != 0:
+            raise RuntimeError(f"the direct run failed: {direct.stderr[-3000:]}")
     rates = json.loads(direct.stdout.strip().splitlines()[-1])
     drain_rate = verdict.registered / float(registering or drained)
     full, create_only = rates["full"]["rate"], rates["create_only"]["rate"]
     print(
         f"drain: signed {args.count} while down in {signed_in:.0f}s, queued={queued}; "
         f"sandbox latency {args.latency_ms} ms; {args.workers} workers x {args.concurrency} "
-        f"processes = {clients} concurrent senders"
+        f"{'threads' if args.pool == 'threads' else 'processes'} = {clients} concurrent senders"
     )
     print(
         f"drain: registered={verdict.registered} in {drained:.1f}s after the workers were "
