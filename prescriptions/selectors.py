@@ -168,6 +168,8 @@ class AlertView:
     needs_decision: bool
     needs_justification: bool
     decision: AlertDecision | None
+    # the first line of this prescription the alert involves ("Modifier" goes to it)
+    focus_ref: str = ""
 
     @property
     def decided(self) -> bool:
@@ -252,6 +254,7 @@ def prescription_screen(*, prescription: Prescription, account_current: bool = T
     )
     decisions = latest_decisions(prescription=prescription)
     labels = {line.line_ref: line.label for line in lines}
+    own = set(labels)
     treatments = current_treatment_lines(
         patient_id=prescription.patient_id, exclude_prescription_id=prescription.pk
     )
@@ -275,10 +278,13 @@ def prescription_screen(*, prescription: Prescription, account_current: bool = T
     views = []
     for alert in alerts_ordered(run.alerts.all() if run else []):
         decision = decisions.get(alert.ordoclic_alert_id)
+        refs = sorted(alert.line_refs, key=lambda ref: ref not in own)
         views.append(
             AlertView(
                 alert=alert,
-                line_labels=[labels.get(ref, ref) for ref in alert.line_refs],
+                # the prescription's own lines first, then the current treatments
+                line_labels=[labels.get(ref, ref) for ref in refs],
+                focus_ref=next((ref for ref in refs if ref in own), ""),
                 needs_decision=level_needs_decision(alert.level),
                 needs_justification=level_needs_justification(alert.level),
                 decision=decision if decision_covers(decision, alert) else None,

@@ -407,9 +407,13 @@ def test_a_recorded_warfarin_with_a_prescribed_miconazole_is_a_contraindication_
     [view] = screen.alerts
     assert view.alert.level == "CI"
     assert f"record-{warfarin.pk}" in view.alert.line_refs
-    assert sorted(view.line_labels) == sorted(
-        [LORAMYC.label, "COUMADINE 2 mg, comprimé sécable (traitement en cours)"]
-    )
+    # the prescribed line first, "Modifier" goes to it
+    assert view.line_labels == [
+        LORAMYC.label,
+        "COUMADINE 2 mg, comprimé sécable (traitement en cours)",
+    ]
+    [loramyc_line] = prescription.lines.all()
+    assert view.focus_ref == loramyc_line.line_ref
     assert screen.recorded_treatments == [warfarin]
     assert screen.uncoded_treatments == []
     with pytest.raises(PrescriptionError, match="attendent votre décision"):

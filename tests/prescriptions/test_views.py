@@ -392,8 +392,10 @@ def test_the_screen_names_the_recorded_treatment_in_the_alert_and_flags_the_unco
     page = logged_in_client(prescriber).get(reverse("prescriptions:detail", args=[prescription.pk]))
     html = page.content.decode()
     [concerned] = [line for line in html.splitlines() if 'class="rx-alert-lines"' in line]
-    assert "COUMADINE 2 mg, comprimé sécable (traitement en cours)" in concerned
-    assert LORAMYC.label in concerned
+    assert concerned.strip() == (
+        f'<p class="rx-alert-lines">Concerne : {LORAMYC.label} + '
+        "COUMADINE 2 mg, comprimé sécable (traitement en cours)</p>"
+    )
     [uncoded] = [line for line in html.splitlines() if 'class="rx-uncoded"' in line]
     assert "Traitement non codé : non analysé" in uncoded
     assert "SINTROM 4 mg" in uncoded
