@@ -20,6 +20,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_timeout": 2,
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Celery's Django fixup closes the database connection before and after every task unless this
+# is set: a new PostgreSQL connection (and backend process) per task. With it, the connection is
+# only recycled every this many tasks; origami/celery.py applies CONN_MAX_AGE and the health
+# checks around each task, as Django does around each request.
+CELERY_DB_REUSE_MAX = env_int("CELERY_DB_REUSE_MAX", 1000)
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Re-enqueue due submissions whose task was lost (prescriptions/delivery.py).
     "submissions-sweep": {
