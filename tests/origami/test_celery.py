@@ -5,7 +5,7 @@ task when it broke."""
 from __future__ import annotations
 
 import pytest
-from celery.fixups.django import DjangoWorkerFixup
+from celery.fixups.django import DjangoWorkerFixup  # type: ignore[attr-defined]
 from django.db import connection
 
 from origami.celery import _database_connections, app
