@@ -49,7 +49,7 @@ def _cpu_by_group(*, groups: dict[str, int], database: str) -> dict[str, float]:
     """CPU seconds used so far by the process groups (``name -> group id``: a worker and its
     pool, the sandbox), by the PostgreSQL backends connected to ``database``, and by the whole
     machine (``total``, from /proc/stat). Empty where /proc is not readable."""
-    used = dict.fromkeys([*groups, "postgres"], 0.0)
+    used = dict.fromkeys([*groups, "postgres", "main"], 0.0)
     by_group = {gid: name for name, gid in groups.items()}
     proc = Path("/proc")
     if not proc.is_dir():
@@ -63,6 +63,8 @@ def _cpu_by_group(*, groups: dict[str, int], database: str) -> dict[str, float]:
         # after the name: state ppid pgrp ... utime(12th) stime(13th) cutime cstime
         seconds = sum(int(value) for value in fields[11:15]) / TICKS
         name = by_group.get(int(fields[2]))
+        if name is not None and name.startswith("worker") and int(entry.name) in by_group:
+            used["main"] += seconds  # a worker's own process (broker, acks), not its pool
         if name is None:
             try:
                 command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
@@ -262,7 +264,8 @@ def main(argv: list[str] | None = None) -> int:
         per = 1000 / verdict.registered
         print(
             f"drain: CPU per prescription during the drain (worker start-up included): "
-            f"workers {workers * per:.1f} ms, sandbox {spent['sandbox'] * per:.1f} ms, "
+            f"workers {workers * per:.1f} ms (Celery main processes {spent['main'] * per:.1f} ms), "
+            f"sandbox {spent['sandbox'] * per:.1f} ms, "
             f"postgres {spent['postgres'] * per:.1f} ms; rest of the machine "
             f"{(spent.get('total', ours) - ours) * per:.1f} ms; machine busy "
             f"{spent.get('total', 0.0) / drained:.2f} of {os.cpu_count()} cores"
