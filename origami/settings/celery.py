@@ -20,6 +20,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_timeout": 2,
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Workers log through Django's LOGGING (key=value lines with ids, exception types only), not
+# Celery's own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Celery's Django fixup closes the database connection before and after every task unless this
 # is set: a new PostgreSQL connection (and backend process) per task. With it, the connection is
 # only recycled every this many tasks; origami/celery.py applies CONN_MAX_AGE and the health
