@@ -46,8 +46,8 @@ bench: install services
 	$(BIN)/python -m bench
 
 lock:
-	uv pip compile pyproject.toml --generate-hashes --python-version 3.11 --no-emit-index-url -o requirements/base.txt
-	uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 --no-emit-index-url -o requirements/dev.txt
+	$(BIN)/uv pip compile --quiet pyproject.toml --generate-hashes --python-version 3.11 --no-emit-index-url -o requirements/base.txt
+	$(BIN)/uv pip compile --quiet pyproject.toml --extra dev --generate-hashes --python-version 3.11 --no-emit-index-url -o requirements/dev.txt
 
 clean:
 	rm -rf $(VENV) var
