@@ -119,3 +119,21 @@ def ordoclic(sandbox: Sandbox) -> Iterator[OrdoclicWiring]:
     with override_client(client):
         yield OrdoclicWiring(sandbox=sandbox, client=client)
     client.close()
+
+
+@pytest.fixture
+def served_ordoclic(served_sandbox: ServedSandbox) -> Iterator[ServedSandbox]:
+    """`origami.ordoclic.get_client()` talks to the served sandbox over HTTP (for every thread,
+    the live server's included)."""
+    from ordoclic_client import OrdoclicClient, PartnerCredentials, build_http_client
+    from origami.ordoclic import override_client
+
+    client = OrdoclicClient(
+        http=build_http_client(base_url=served_sandbox.base_url),
+        credentials=PartnerCredentials(
+            partner_id=served_sandbox.partner_id, private_key_pem=served_sandbox.private_key_pem
+        ),
+    )
+    with override_client(client):
+        yield served_sandbox
+    client.close()

@@ -25,24 +25,6 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture
-def served_ordoclic(served_sandbox: Any) -> Iterator[Any]:
-    """`origami.ordoclic.get_client()` talks to the served sandbox (for every thread, so also
-    for the live server's)."""
-    from ordoclic_client import OrdoclicClient, PartnerCredentials, build_http_client
-    from origami.ordoclic import override_client
-
-    client = OrdoclicClient(
-        http=build_http_client(base_url=served_sandbox.base_url),
-        credentials=PartnerCredentials(
-            partner_id=served_sandbox.partner_id, private_key_pem=served_sandbox.private_key_pem
-        ),
-    )
-    with override_client(client):
-        yield served_sandbox
-    client.close()
-
-
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright

@@ -1,13 +1,11 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from ordoclic_client import contract
 from ordoclic_client.sandbox.catalogue import curated_records
-from origami.ordoclic import override_client
 from prescriptions.services import DrugChoice
 from tests.chaos import workload
 from tests.factories import PatientFactory, PrescriberFactory
@@ -56,22 +54,6 @@ CLAIRE_MARTIN = "10100001238"
 WEBHOOK_SECRET = "secret-de-test-des-webhooks"
 DOLIPRANE = ("60234100", "DOLIPRANE 1000 mg, comprimé", "paracétamol", "comprimé")
 SPASFON = ("68081368", "SPASFON, comprimé enrobé", "phloroglucinol", "comprimé enrobé")
-
-
-@pytest.fixture
-def served_ordoclic(served_sandbox: Any) -> Iterator[Any]:
-    """`get_client()` talks to the served sandbox over HTTP (every thread, live server too)."""
-    from ordoclic_client import OrdoclicClient, PartnerCredentials, build_http_client
-
-    client = OrdoclicClient(
-        http=build_http_client(base_url=served_sandbox.base_url),
-        credentials=PartnerCredentials(
-            partner_id=served_sandbox.partner_id, private_key_pem=served_sandbox.private_key_pem
-        ),
-    )
-    with override_client(client):
-        yield served_sandbox
-    client.close()
 
 
 @pytest.fixture
