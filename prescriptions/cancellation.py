@@ -15,7 +15,6 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any, assert_never
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -34,7 +33,7 @@ from .models import (
     Prescription,
     TransmissionStatus,
 )
-from .selectors import user_may_change
+from .selectors import prescription_lock_for_change
 from .services import PrescriptionError, ordoclic_for_request
 
 logger = logging.getLogger(__name__)
@@ -101,13 +100,7 @@ def prescription_cancel(
 ) -> Cancellation:
     """Ask for the cancellation; sent once after the commit, retried until Ordoclic answers.
     Asking twice (double click, two tabs) gives the same pending cancellation."""
-    locked = (
-        Prescription.objects.select_for_update(of=("self",))
-        .select_related("prescriber")
-        .get(pk=prescription.pk)
-    )
-    if not user_may_change(user=acting_user, prescription=locked):
-        raise PermissionDenied
+    locked = prescription_lock_for_change(prescription_id=prescription.pk, user=acting_user)
     comment = comment.strip()
     if reason not in CancellationReason.values:
         raise PrescriptionError(_("Choisissez le motif de l'annulation."), field="reason")

@@ -62,8 +62,8 @@ from .selectors import (
     current_treatment_lines,
     decision_covers,
     latest_decisions,
+    prescription_lock_for_change,
     recorded_treatments_analysed,
-    user_may_change,
 )
 
 logger = logging.getLogger(__name__)
@@ -552,13 +552,7 @@ def submission_release(
 ) -> Submission:
     """The prescriber maintains the alerts a consolidation found (``reasons``: alert pk ->
     justification) and lets the held prescription go: it is analysed again and sent."""
-    locked = (
-        Prescription.objects.select_for_update(of=("self",))
-        .select_related("prescriber")
-        .get(pk=prescription.pk)
-    )
-    if not user_may_change(user=acting_user, prescription=locked):
-        raise PermissionDenied
+    locked = prescription_lock_for_change(prescription_id=prescription.pk, user=acting_user)
     submission = Submission.objects.select_for_update().get(prescription=locked)
     if submission.status != SubmissionStatus.HELD:
         raise DeliveryError(_("Cette ordonnance n'attend plus votre décision."))

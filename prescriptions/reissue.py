@@ -32,7 +32,7 @@ from .models import (
     PrescriptionLine,
     TransmissionStatus,
 )
-from .selectors import user_may_change
+from .selectors import prescription_lock_for_change, user_may_change
 from .services import PrescriptionError, prescription_create_draft
 
 # Copied from the old lines; the dispensing fields start afresh.
@@ -87,13 +87,7 @@ def replacement_of(prescription: Prescription) -> Prescription | None:
 def prescription_reissue(*, prescription: Prescription, acting_user: Any) -> Prescription:
     """A new draft with the same lines, replacing `prescription`. Asking twice gives the same
     draft."""
-    old = (
-        Prescription.objects.select_for_update(of=("self",))
-        .select_related("prescriber", "patient")
-        .get(pk=prescription.pk)
-    )
-    if not user_may_change(user=acting_user, prescription=old):
-        raise PermissionDenied
+    old = prescription_lock_for_change(prescription_id=prescription.pk, user=acting_user)
     existing = replacement_of(old)
     if existing is not None:
         if existing.status == BusinessStatus.DRAFT:

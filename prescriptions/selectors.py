@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -69,6 +70,19 @@ def user_may_change(*, user: Any, prescription: Prescription) -> bool:
     if prescription.prescriber.user_id == user.pk:
         return True
     return bool(user.has_perm(CHANGE_PERM, prescription))
+
+
+def prescription_lock_for_change(*, prescription_id: int, user: Any) -> Prescription:
+    """The prescription locked for the rest of the caller's transaction, once `user` is known to
+    be allowed to change it (PermissionDenied otherwise)."""
+    prescription = (
+        Prescription.objects.select_for_update(of=("self",))
+        .select_related("prescriber", "patient")
+        .get(pk=prescription_id)
+    )
+    if not user_may_change(user=user, prescription=prescription):
+        raise PermissionDenied
+    return prescription
 
 
 def prescription_list_for(*, user: Any, filter_name: str = "") -> QuerySet[Prescription]:

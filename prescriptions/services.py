@@ -41,6 +41,7 @@ from .posology import Posology, PosologyError, posology_parse, posology_sentence
 from .rules import level_needs_justification, non_substitution_error
 from .selectors import (
     current_treatment_lines,
+    prescription_lock_for_change,
     prescription_screen,
     recorded_treatments_analysed,
     user_may_change,
@@ -97,13 +98,7 @@ def _audit(
 
 def _locked_draft(*, prescription_id: int, acting_user: Any, version: int | None) -> Prescription:
     """The draft, locked for this transaction, after the ownership and version checks."""
-    prescription = (
-        Prescription.objects.select_for_update(of=("self",))
-        .select_related("prescriber", "patient")
-        .get(pk=prescription_id)
-    )
-    if not user_may_change(user=acting_user, prescription=prescription):
-        raise PermissionDenied
+    prescription = prescription_lock_for_change(prescription_id=prescription_id, user=acting_user)
     if not prescription.is_draft:
         raise PrescriptionError(_("Cette ordonnance est signée : elle ne peut plus être modifiée."))
     if version is not None and version != prescription.version:
@@ -563,13 +558,7 @@ def prescription_sign(*, prescription: Prescription, acting_user: Any, version: 
 def _sign(
     *, prescription_id: int, acting_user: Any, version: int, account_current: bool, deadline: float
 ) -> SignOutcome:
-    prescription = (
-        Prescription.objects.select_for_update(of=("self",))
-        .select_related("prescriber", "patient")
-        .get(pk=prescription_id)
-    )
-    if not user_may_change(user=acting_user, prescription=prescription):
-        raise PermissionDenied
+    prescription = prescription_lock_for_change(prescription_id=prescription_id, user=acting_user)
     if prescription.status != BusinessStatus.DRAFT:
         return SignOutcome(prescription=prescription, already_signed=True)
     if version != prescription.version:
