@@ -1,9 +1,12 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 from .identifiers import clean_am_number, clean_finess, clean_rpps
 from .models import ExerciseContext, Practitioner, Profession, User
@@ -55,19 +58,22 @@ class PractitionerForm(forms.ModelForm):
         return clean_rpps(self.cleaned_data["rpps"])
 
 
-class ExerciseContextForm(forms.ModelForm):
-    finess = forms.CharField(
-        label=_("FINESS"),
-        max_length=12,
-        required=False,
-        help_text=_("Établissement : 9 caractères (2A / 2B en Corse)."),
-    )
-    am_number = forms.CharField(
+def finess_field(help_text: StrOrPromise) -> forms.CharField:
+    return forms.CharField(label=_("FINESS"), max_length=12, required=False, help_text=help_text)
+
+
+def am_number_field() -> forms.CharField:
+    return forms.CharField(
         label=_("Numéro Assurance Maladie"),
         max_length=12,
         required=False,
         help_text=_("Cabinet : 9 chiffres."),
     )
+
+
+class ExerciseContextForm(forms.ModelForm):
+    finess = finess_field(_("Établissement : 9 caractères (2A / 2B en Corse)."))
+    am_number = am_number_field()
 
     class Meta:
         model = ExerciseContext
@@ -117,18 +123,10 @@ class PractitionerAccountCreateForm(forms.Form):
     profession = forms.ChoiceField(label=_("Profession"), choices=Profession.choices)
     specialty = forms.CharField(label=_("Spécialité"), max_length=120, required=False)
     context_name = forms.CharField(label=_("Structure d'exercice"), max_length=200)
-    finess = forms.CharField(
-        label=_("FINESS"),
-        max_length=12,
-        required=False,
-        help_text=_("Établissement : 9 caractères (2A / 2B en Corse). FINESS ou n° AM requis."),
+    finess = finess_field(
+        _("Établissement : 9 caractères (2A / 2B en Corse). FINESS ou n° AM requis.")
     )
-    am_number = forms.CharField(
-        label=_("Numéro Assurance Maladie"),
-        max_length=12,
-        required=False,
-        help_text=_("Cabinet : 9 chiffres."),
-    )
+    am_number = am_number_field()
     address = forms.CharField(label=_("Adresse"), max_length=255)
     postcode = forms.RegexField(
         label=_("Code postal"),
