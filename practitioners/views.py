@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
-from .models import User
+from .models import ExerciseContext, Practitioner, User
 from .permissions import prescriber_required
 from .selectors import (
     EXERCISE_CONTEXT_SESSION_KEY,
@@ -56,6 +56,20 @@ def _safe_next(request: HttpRequest, candidate: str | None) -> str:
     return reverse("home")
 
 
+def exercise_context_use(
+    request: HttpRequest, *, practitioner: Practitioner, exercise_context_id: int
+) -> ExerciseContext:
+    """The prescriber works in this context for the rest of the session (and it is remembered as
+    the last used). ValidationError when it is not one of their active contexts."""
+    chosen = exercise_context_choose(
+        practitioner=practitioner,
+        exercise_context_id=exercise_context_id,
+        acting_user=cast(User, request.user),
+    )
+    request.session[EXERCISE_CONTEXT_SESSION_KEY] = chosen.pk
+    return chosen
+
+
 @prescriber_required
 @require_http_methods(["GET", "POST"])
 def exercise_context(request: HttpRequest) -> HttpResponse:
@@ -68,15 +82,14 @@ def exercise_context(request: HttpRequest) -> HttpResponse:
     error = ""
     if request.method == "POST":
         try:
-            chosen = exercise_context_choose(
+            chosen = exercise_context_use(
+                request,
                 practitioner=practitioner,
                 exercise_context_id=int(request.POST.get("exercise_context", "0")),
-                acting_user=cast(User, request.user),
             )
         except (ValueError, ValidationError):
             error = _("Ce lieu d'exercice n'est pas disponible pour votre compte.")
         else:
-            request.session[EXERCISE_CONTEXT_SESSION_KEY] = chosen.pk
             messages.success(
                 request, _("Vous prescrivez maintenant depuis : %(name)s.") % {"name": chosen.name}
             )

@@ -20,6 +20,7 @@ from origami.patients.models import Patient
 from practitioners.models import ExerciseContext
 from practitioners.permissions import prescriber_required
 from practitioners.selectors import current_exercise_context, exercise_contexts_for
+from practitioners.views import exercise_context_use
 
 from . import services
 from .models import Alert, NonSubstitutableReason, Prescription, PrescriptionLine
@@ -327,6 +328,11 @@ def options_update(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     except services.PrescriptionError as error:
         prescription.refresh_from_db()
         return _render_editor(request, prescription, changed=False, error=error.message)
+    if exercise_context is not None and prescription.prescriber.user_id == request.user.pk:
+        # Chosen on the prescription: also the prescriber's context for the session.
+        exercise_context_use(
+            request, practitioner=prescription.prescriber, exercise_context_id=exercise_context.pk
+        )
     prescription.refresh_from_db()
     return _render_editor(request, prescription, changed=True)
 

@@ -400,3 +400,31 @@ def test_the_screen_names_the_recorded_treatment_in_the_alert_and_flags_the_unco
     assert "Traitement non codé : non analysé" in uncoded
     assert "SINTROM 4 mg" in uncoded
     assert "COUMADINE" not in uncoded
+
+
+def test_the_place_chosen_on_a_prescription_becomes_the_sessions_place(
+    prescriber: Any, patient: Any, ordoclic: Any, logged_in_client: Any
+) -> None:
+    """A prescriber with two places picks one on the screen: the top bar then shows it too,
+    instead of still asking for a place."""
+    from practitioners.models import ExerciseContext
+    from tests.factories import ExerciseContextFactory
+
+    second = ExerciseContextFactory(practitioner=prescriber.practitioner, name="SAMU 75")
+    assert ExerciseContext.objects.filter(practitioner=prescriber.practitioner).count() == 2
+    prescription = draft_for(prescriber, patient)
+    client = logged_in_client(prescriber)
+
+    response = client.post(
+        reverse("prescriptions:options", args=[prescription.pk]),
+        {"version": prescription.version, "exercise_context": second.pk, "share_with_dmp": "on"},
+        **HTMX,
+    )
+
+    assert response.status_code == 200
+    prescription.refresh_from_db()
+    assert prescription.exercise_context == second
+    page = client.get(reverse("patients:search")).content.decode()
+    assert "<strong>SAMU 75</strong>" in page
+    prescriber.practitioner.refresh_from_db()
+    assert prescriber.practitioner.last_exercise_context == second
