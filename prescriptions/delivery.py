@@ -19,6 +19,10 @@ transaction); Celery and Redis only make delivery prompt. One attempt (`submissi
 
 The next attempt is enqueued once the attempt's transaction has committed; the beat sweeper
 (`submissions_sweep`) re-enqueues any due submission whose task was lost.
+
+A worker's task (`submissions_send`) makes these attempts for a batch of due submissions in one
+transaction: the rows are claimed, read and written per batch, the calls made one at a time.
+The signing request's attempt (`submission_send`) is a batch of one.
 """
 
 from __future__ import annotations
@@ -26,15 +30,25 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, assert_never
 
+import sentry_sdk
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
-from django.db.models import Exists, OuterRef, prefetch_related_objects
+from django.db import DatabaseError, transaction
+from django.db.models import (
+    Case,
+    Exists,
+    OuterRef,
+    Q,
+    Value,
+    When,
+    prefetch_related_objects,
+)
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -57,13 +71,16 @@ from .models import (
     SubmissionStatus,
     TransmissionStatus,
 )
+from .records import AnalysisRows, analysis_rows, analysis_rows_save, audit_event
 from .rules import level_needs_decision, level_needs_justification
 from .selectors import (
-    current_treatment_lines,
     decision_covers,
+    latest_by_alert,
     latest_decisions,
+    lines_besides,
     prescription_lock_for_change,
     recorded_treatments_analysed,
+    running_lines_by_patient,
 )
 
 logger = logging.getLogger(__name__)
@@ -131,7 +148,7 @@ def _out_of_budget() -> Unavailable:
 class _Step:
     """How one attempt ended before the bookkeeping."""
 
-    kind: str  # registered, rejected, unavailable, postponed, held
+    kind: str  # registered, rejected, unavailable, failed, postponed, held
     outcome: str = ""
     error: str = ""
     retry_after: float | None = None
@@ -141,37 +158,147 @@ class _Step:
 def submission_send(
     *, submission_id: int, budget: float | None = None, first: bool = False
 ) -> Submission | None:
-    """One attempt to register a submission; takes only its id (a Celery task calls it).
+    """One attempt to register a submission; takes only its id.
 
     ``budget``: seconds the caller may wait (the signing request); ``first``: the attempt made
     right after signing. Returns None when there was nothing to do (another attempt holds the
     row, the submission is not queued, or it is not due yet).
     """
+    return submissions_send(submission_id=submission_id, budget=budget, first=first, batch=1).get(
+        submission_id
+    )
+
+
+def submissions_send(
+    *,
+    submission_id: int,
+    budget: float | None = None,
+    first: bool = False,
+    batch: int | None = None,
+) -> dict[int, Submission]:
+    """The attempt a worker's task makes: the submission it names and, in the same transaction,
+    up to ``batch - 1`` other due submissions that no one else holds (``SUBMISSION_BATCH``).
+
+    After an outage thousands of prescriptions wait: what each attempt reads is then loaded
+    for the whole batch in a few queries, and what they write is saved in a few statements,
+    so that the workers spend their time on Ordoclic's answers rather than on the database. The
+    calls stay one at a time, in order. Other submissions join a batch only once the signing
+    request that made them is over (their first attempt is the prescriber's). The batch stops
+    at the first attempt Ordoclic did not answer: the ones not tried are enqueued again.
+
+    Returns the submissions attempted, by id.
+    """
+    size = 1 if budget is not None or first else max(1, batch or settings.SUBMISSION_BATCH)
     with transaction.atomic():
-        # One query claims the row (only the submission is locked) and reads what the attempt
-        # needs: the prescription, its prescriber and patient, and whether it was tried before.
-        submission = (
-            Submission.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(pk=submission_id, status=SubmissionStatus.QUEUED)
-            .select_related("prescription__prescriber", "prescription__patient")
-            .annotate(tried=Exists(SubmissionAttempt.objects.filter(submission_id=OuterRef("pk"))))
-            .first()
+        claimed = _claim(submission_id=submission_id, size=size)
+        if not claimed:
+            return {}
+        if _breaker_wait(_client()) is None:  # else every attempt is postponed without reading
+            _load(claimed, consolidating=not first)
+        rows = _Rows()
+        attempted: dict[int, Submission] = {}
+        for position, submission in enumerate(claimed):
+            started = time.monotonic()
+            try:
+                step = _attempt(
+                    submission=submission, budget=_Budget(budget), first=first, rows=rows
+                )
+            except DatabaseError:
+                raise  # the transaction is broken: the whole batch is tried again later
+            except Exception as exc:  # one broken prescription must not stop the others
+                step = _failed(submission=submission, exc=exc)
+            latency_ms = int((time.monotonic() - started) * 1000)
+            _record(submission=submission, step=step, latency_ms=latency_ms, first=first, rows=rows)
+            attempted[submission.pk] = submission
+            if step.kind == "unavailable":
+                for untried in claimed[position + 1 :]:
+                    _enqueue_on_commit(untried)
+                break
+        rows.save()
+        return attempted
+
+
+def _claim(*, submission_id: int, size: int) -> list[Submission]:
+    """Lock the named submission if it is queued and due, and up to ``size - 1`` other due
+    ones, skipping rows another attempt holds. One query, which also reads what the attempts
+    need: the prescription, its prescriber and patient, and whether it was tried before."""
+    now = timezone.now()
+    due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now + DUE_TOLERANCE)
+    wanted = Q(pk=submission_id) & due
+    claim = Submission.objects.select_for_update(skip_locked=True, of=("self",))
+    if size > 1:
+        settled = now - timedelta(seconds=settings.ORDOCLIC_REQUEST_BUDGET)
+        wanted |= Q(next_attempt_at__lte=settled)
+        claim = claim.order_by(
+            Case(When(pk=submission_id, then=Value(0)), default=Value(1)), "next_attempt_at", "pk"
         )
-        if submission is None:
-            return None
-        now = timezone.now()
-        if submission.next_attempt_at is not None and submission.next_attempt_at > (
-            now + DUE_TOLERANCE
-        ):
-            return None
-        started = time.monotonic()
-        step = _attempt(submission=submission, budget=_Budget(budget), first=first)
-        latency_ms = int((time.monotonic() - started) * 1000)
-        _record(submission=submission, step=step, latency_ms=latency_ms, first=first)
-        return submission
+    return list(
+        claim.filter(wanted, status=SubmissionStatus.QUEUED)
+        .select_related("prescription__prescriber", "prescription__patient")
+        .annotate(tried=Exists(SubmissionAttempt.objects.filter(submission_id=OuterRef("pk"))))[
+            :size
+        ]
+    )
 
 
-def _attempt(*, submission: Submission, budget: _Budget, first: bool) -> _Step:
+def _load(claimed: list[Submission], *, consolidating: bool) -> None:
+    """What the attempts read, for the whole batch: the lines and the decisions taken, and when
+    they are analysed again, the patients' data (``_load_patients``)."""
+    prescriptions = [submission.prescription for submission in claimed]
+    prefetch_related_objects(prescriptions, "lines", "decisions")
+    if consolidating:
+        _load_patients(prescriptions)
+
+
+def _load_patients(prescriptions: list[Prescription]) -> None:
+    """The patients' safety data and recorded treatments, and what each patient takes now
+    (``running_lines``), for the analysis before sending."""
+    prefetch_related_objects(
+        [prescription.patient for prescription in prescriptions],
+        "allergies",
+        "pathologies",
+        "current_treatments",
+    )
+    running = running_lines_by_patient(patient_ids={p.patient_id for p in prescriptions})
+    for prescription in prescriptions:
+        prescription.running_lines = lines_besides(  # type: ignore[attr-defined]
+            running.get(prescription.patient_id, []), prescription
+        )
+
+
+@dataclass
+class _Rows:
+    """What the attempts of a batch write, saved together at its end."""
+
+    analyses: list[AnalysisRows] = field(default_factory=list)
+    audit: list[AuditEvent] = field(default_factory=list)
+    attempts: list[SubmissionAttempt] = field(default_factory=list)
+    submissions: list[Submission] = field(default_factory=list)
+    # prescriptions changed, by the fields that changed (one statement per kind of change)
+    prescriptions: dict[tuple[str, ...], list[Prescription]] = field(default_factory=dict)
+
+    def prescription_changed(self, prescription: Prescription, fields: list[str]) -> None:
+        prescription.updated_at = timezone.now()  # bulk_update does not apply auto_now
+        key = (*fields, "updated_at")
+        self.prescriptions.setdefault(key, []).append(prescription)
+
+    def save(self) -> None:
+        analysis_rows_save(self.analyses)
+        for fields, changed in self.prescriptions.items():
+            Prescription.objects.bulk_update(changed, list(fields))
+        if self.submissions:
+            now = timezone.now()
+            for submission in self.submissions:
+                submission.updated_at = now
+            Submission.objects.bulk_update(self.submissions, SUBMISSION_FIELDS)
+        AuditEvent.objects.bulk_create(self.audit)
+        SubmissionAttempt.objects.bulk_create(self.attempts)
+
+
+SUBMISSION_FIELDS = ["status", "attempts", "next_attempt_at", "last_error", "updated_at"]
+
+
+def _attempt(*, submission: Submission, budget: _Budget, first: bool, rows: _Rows) -> _Step:
     prescription = submission.prescription
     rpps = prescription.prescriber.rpps
     client = _client()
@@ -200,11 +327,9 @@ def _attempt(*, submission: Submission, budget: _Budget, first: bool) -> _Step:
                 return _unavailable(unavailable)
             case _ as unreachable:
                 assert_never(unreachable)
-    prefetch_related_objects(
-        [prescription.patient], "allergies", "pathologies", "current_treatments"
-    )
-    lines = list(prescription.lines.all().order_by("position", "pk"))
-    decisions = latest_decisions(prescription=prescription)
+    # prefetched for the batch (no query); both models are ordered by position / decision time
+    lines = list(prescription.lines.all())
+    decisions = latest_by_alert(prescription.decisions.all())
     if not first or not _analysis_done(prescription):
         held = _consolidate(
             prescription=prescription,
@@ -212,6 +337,7 @@ def _attempt(*, submission: Submission, budget: _Budget, first: bool) -> _Step:
             decisions=decisions,
             client=client,
             budget=budget,
+            rows=rows,
         )
         if held is not None:
             return held
@@ -265,16 +391,16 @@ def _consolidate(
     decisions: dict[str, AlertDecision],
     client: OrdoclicClient,
     budget: _Budget,
+    rows: _Rows,
 ) -> _Step | None:
-    """Analyse the signed prescription again; a step when it must not be sent now."""
-    from .services import _store_analysis
-
+    """Analyse the signed prescription again; a step when it must not be sent now. The
+    analysis is kept with the batch's rows (a signed prescription's version no longer moves)."""
     bounded = budget.client(client)
     if bounded is None:
         return _Step(kind="postponed", retry_after=None)
-    running = current_treatment_lines(
-        patient_id=prescription.patient_id, exclude_prescription_id=prescription.pk
-    )
+    if not hasattr(prescription, "running_lines"):
+        _load_patients([prescription])
+    running = prescription.running_lines  # type: ignore[attr-defined]
     request = payloads.analysis_request(
         prescription=prescription,
         lines=lines,
@@ -284,35 +410,21 @@ def _consolidate(
         ),
     )
     result = bounded.prescription_analyse(rpps=prescription.prescriber.rpps, request=request)
-    match result:
-        case Unavailable() as unavailable:
-            return _unavailable(unavailable)
-        case Rejected() as rejected:
-            _store_analysis(
-                prescription_id=prescription.pk,
-                version=prescription.version,
-                result=result,
-                acting_user=None,
-            )
-            return _Step(
-                kind="held",
-                outcome=AttemptOutcome.HELD,
-                error=_("Analyse refusée par Ordoclic avant l'envoi : %(reason)s")
-                % {"reason": rejected.message},
-            )
-        case Ok(value=analysis):
-            pass
-        case _ as unreachable:
-            assert_never(unreachable)
-    run = _store_analysis(
-        prescription_id=prescription.pk,
-        version=prescription.version,
-        result=result,
-        acting_user=None,
+    if isinstance(result, Unavailable):
+        return _unavailable(result)
+    analysis = analysis_rows(
+        prescription=prescription, version=prescription.version, result=result, acting_user=None
     )
-    if not any(level_needs_decision(alert.level.value) for alert in analysis.alerts):
-        return None  # nothing for the prescriber to decide: no need to read the stored alerts
-    undecided = undecided_alerts(prescription=prescription, run=run, decisions=decisions)
+    rows.analyses.append(analysis)
+    rows.audit.append(analysis.audit)
+    if isinstance(result, Rejected):
+        return _Step(
+            kind="held",
+            outcome=AttemptOutcome.HELD,
+            error=_("Analyse refusée par Ordoclic avant l'envoi : %(reason)s")
+            % {"reason": result.message},
+        )
+    undecided = _undecided(analysis.alerts, decisions)
     if undecided:
         return _Step(
             kind="held",
@@ -337,21 +449,43 @@ def undecided_alerts(
         return []
     if decisions is None:
         decisions = latest_decisions(prescription=prescription)
+    return _undecided(run.alerts.all().order_by("pk"), decisions)
+
+
+def _undecided(alerts: Iterable[Alert], decisions: dict[str, AlertDecision]) -> list[Alert]:
     return [
         alert
-        for alert in run.alerts.all().order_by("pk")
+        for alert in alerts
         if level_needs_decision(alert.level)
         and not decision_covers(decisions.get(alert.ordoclic_alert_id), alert)
     ]
 
 
-def _record(*, submission: Submission, step: _Step, latency_ms: int, first: bool) -> None:
+def _failed(*, submission: Submission, exc: Exception) -> _Step:
+    """An attempt that raised (a bug, unexpected data): counted and retried like an outage,
+    held after the maximum; reported to Sentry (scrubbed), logged with the type only."""
+    sentry_sdk.capture_exception(exc)
+    logger.error(
+        "submission attempt failed (%s)",
+        type(exc).__name__,
+        extra={"submission_id": submission.pk},
+    )
+    return _Step(
+        kind="failed",
+        outcome=AttemptOutcome.FAILED,
+        error=_("erreur de l'application (%(type)s)") % {"type": type(exc).__name__},
+    )
+
+
+def _record(
+    *, submission: Submission, step: _Step, latency_ms: int, first: bool, rows: _Rows
+) -> None:
     prescription = submission.prescription
     now = timezone.now()
+    rows.submissions.append(submission)
     if step.kind == "postponed":
         delay = retry_delay(attempts=max(1, submission.attempts), retry_after=step.retry_after)
         submission.next_attempt_at = now + timedelta(seconds=delay)
-        submission.save(update_fields=["next_attempt_at", "updated_at"])
         _enqueue_on_commit(submission)
         return
     submission.attempts += 1
@@ -360,7 +494,10 @@ def _record(*, submission: Submission, step: _Step, latency_ms: int, first: bool
         case "registered":
             assert step.registered is not None
             _mark_registered(
-                prescription=prescription, registered=step.registered, queued=not first
+                prescription=prescription,
+                registered=step.registered,
+                queued=not first,
+                rows=rows,
             )
             submission.status = SubmissionStatus.REGISTERED
             submission.next_attempt_at = None
@@ -369,12 +506,10 @@ def _record(*, submission: Submission, step: _Step, latency_ms: int, first: bool
             submission.next_attempt_at = None
             prescription.transmission_status = TransmissionStatus.REJECTED
             prescription.transmission_error = error
-            prescription.save(
-                update_fields=["transmission_status", "transmission_error", "updated_at"]
-            )
+            rows.prescription_changed(prescription, ["transmission_status", "transmission_error"])
         case "held":
-            _hold(submission=submission, reason=error)
-        case "unavailable":
+            _hold(submission=submission, reason=error, rows=rows)
+        case "unavailable" | "failed":
             if submission.attempts >= settings.SUBMISSION_MAX_ATTEMPTS:
                 _hold(
                     submission=submission,
@@ -383,6 +518,7 @@ def _record(*, submission: Submission, step: _Step, latency_ms: int, first: bool
                         "(dernière erreur : %(error)s). Un administrateur doit relancer l'envoi."
                     )
                     % {"count": submission.attempts, "error": error},
+                    rows=rows,
                 )
             else:
                 delay = retry_delay(attempts=submission.attempts, retry_after=step.retry_after)
@@ -391,12 +527,13 @@ def _record(*, submission: Submission, step: _Step, latency_ms: int, first: bool
         case _:
             raise AssertionError(step.kind)
     submission.last_error = error
-    submission.save()
-    SubmissionAttempt.objects.create(
-        submission=submission,
-        outcome=step.outcome or AttemptOutcome.UNAVAILABLE,
-        latency_ms=latency_ms,
-        error=error,
+    rows.attempts.append(
+        SubmissionAttempt(
+            submission=submission,
+            outcome=step.outcome or AttemptOutcome.UNAVAILABLE,
+            latency_ms=latency_ms,
+            error=error,
+        )
     )
     logger.info(
         "submission attempt",
@@ -409,19 +546,20 @@ def _record(*, submission: Submission, step: _Step, latency_ms: int, first: bool
     )
 
 
-def _hold(*, submission: Submission, reason: str) -> None:
+def _hold(*, submission: Submission, reason: str, rows: _Rows) -> None:
     prescription = submission.prescription
     submission.status = SubmissionStatus.HELD
     submission.next_attempt_at = None
     prescription.transmission_status = TransmissionStatus.HELD
     prescription.transmission_error = reason[:2000]
-    prescription.save(update_fields=["transmission_status", "transmission_error", "updated_at"])
-    AuditEvent.objects.create(
-        actor=None,
-        action="submission_held",
-        prescription=prescription,
-        exercise_context_id=prescription.exercise_context_id,
-        details={"submission": submission.pk, "attempts": submission.attempts},
+    rows.prescription_changed(prescription, ["transmission_status", "transmission_error"])
+    rows.audit.append(
+        audit_event(
+            actor=None,
+            action="submission_held",
+            prescription=prescription,
+            details={"submission": submission.pk, "attempts": submission.attempts},
+        )
     )
 
 
@@ -429,7 +567,8 @@ def _mark_registered(
     *,
     prescription: Prescription,
     registered: contract.RegisteredPrescription,
-    queued: bool = False,
+    queued: bool,
+    rows: _Rows,
 ) -> None:
     prescription.transmission_status = TransmissionStatus.REGISTERED
     prescription.ordoclic_id = registered.id
@@ -444,18 +583,18 @@ def _mark_registered(
         "qr_payload",
         "registered_at",
         "transmission_error",
-        "updated_at",
     ]
     if queued:
         prescription.consolidated_at = timezone.now()
         fields.append("consolidated_at")
-    prescription.save(update_fields=fields)
-    AuditEvent.objects.create(
-        actor=None,
-        action="registered",
-        prescription=prescription,
-        exercise_context_id=prescription.exercise_context_id,
-        details={"ordoclic_id": registered.id, "consolidated": queued},
+    rows.prescription_changed(prescription, fields)
+    rows.audit.append(
+        audit_event(
+            actor=None,
+            action="registered",
+            prescription=prescription,
+            details={"ordoclic_id": registered.id, "consolidated": queued},
+        )
     )
     from .reissue import replacement_registered  # late: reissue builds on the services
 

@@ -104,6 +104,7 @@ class AttemptOutcome(models.TextChoices):
     REJECTED = "rejected", _("Refusée")
     UNAVAILABLE = "unavailable", _("Ordoclic indisponible")
     HELD = "held", _("Mise en attente de décision")
+    FAILED = "failed", _("Erreur de l'application")
 
 
 class Prescription(models.Model):

@@ -118,27 +118,21 @@ def prescription_history_for_patient(*, user: Any, patient_id: int) -> QuerySet[
     )
 
 
-def current_treatment_lines(
-    *, patient_id: int, exclude_prescription_id: int | None = None
-) -> list[PrescriptionLine]:
-    """Lines of the patient's signed prescriptions still running: what the patient takes now,
-    for the analysis and the banner."""
+def running_lines_by_patient(*, patient_ids: Iterable[int]) -> dict[int, list[PrescriptionLine]]:
+    """Lines of the patients' signed prescriptions still running, by patient, latest first:
+    what each patient takes now (one query for any number of patients)."""
     now = timezone.now()
     since = now - timedelta(days=366 * 2)
     lines = (
         PrescriptionLine.objects.filter(
-            prescription__patient_id=patient_id,
+            prescription__patient_id__in=list(patient_ids),
             prescription__status=BusinessStatus.SIGNED,
             prescription__signed_at__gte=since,
         )
         .select_related("prescription")
         .order_by("-prescription__signed_at", "position")
     )
-    if exclude_prescription_id is not None:
-        lines = lines.exclude(prescription_id=exclude_prescription_id)
-        # The prescription a reissue replaces is not a current treatment beside its replacement.
-        lines = lines.exclude(prescription__replaced_by=exclude_prescription_id)
-    running = []
+    running: dict[int, list[PrescriptionLine]] = {}
     for line in lines:
         signed_at = line.prescription.signed_at
         assert signed_at is not None
@@ -148,8 +142,28 @@ def current_treatment_lines(
             factor = {"day": 1, "week": 7, "month": 30}[line.duration_unit]
             days = line.duration_value * factor * (line.renewals + 1)
         if signed_at + timedelta(days=days) >= now:
-            running.append(line)
+            running.setdefault(line.prescription.patient_id, []).append(line)
     return running
+
+
+def lines_besides(
+    lines: Iterable[PrescriptionLine], prescription: Prescription | None
+) -> list[PrescriptionLine]:
+    """The running lines other than the prescription's own and those of the prescription it
+    replaces (a reissue's predecessor is not a current treatment beside its replacement)."""
+    if prescription is None:
+        return list(lines)
+    skipped = {prescription.pk, prescription.replaces_id}
+    return [line for line in lines if line.prescription_id not in skipped]
+
+
+def current_treatment_lines(
+    *, patient_id: int, exclude: Prescription | None = None
+) -> list[PrescriptionLine]:
+    """Lines of the patient's signed prescriptions still running, for the analysis and the
+    banner, besides those of ``exclude`` (the prescription being written or sent)."""
+    running = running_lines_by_patient(patient_ids=[patient_id]).get(patient_id, [])
+    return lines_besides(running, exclude)
 
 
 def recorded_treatments_analysed(
@@ -240,12 +254,14 @@ class Screen:
 def latest_decisions(*, prescription: Prescription) -> dict[str, AlertDecision]:
     """The prescriber's latest decision per Ordoclic alert id (ids are stable for the same
     finding on the same lines, so a decision survives a re-analysis that finds it again)."""
-    decisions: dict[str, AlertDecision] = {}
-    for decision in AlertDecision.objects.filter(prescription=prescription).order_by(
-        "decided_at", "pk"
-    ):
-        decisions[decision.ordoclic_alert_id] = decision
-    return decisions
+    return latest_by_alert(
+        AlertDecision.objects.filter(prescription=prescription).order_by("decided_at", "pk")
+    )
+
+
+def latest_by_alert(decisions: Iterable[AlertDecision]) -> dict[str, AlertDecision]:
+    """The last of ``decisions`` (in the order they were taken) per Ordoclic alert id."""
+    return {decision.ordoclic_alert_id: decision for decision in decisions}
 
 
 def decision_covers(decision: AlertDecision | None, alert: Alert) -> bool:
@@ -269,9 +285,7 @@ def prescription_screen(*, prescription: Prescription, account_current: bool = T
     decisions = latest_decisions(prescription=prescription)
     labels = {line.line_ref: line.label for line in lines}
     own = set(labels)
-    treatments = current_treatment_lines(
-        patient_id=prescription.patient_id, exclude_prescription_id=prescription.pk
-    )
+    treatments = current_treatment_lines(patient_id=prescription.patient_id, exclude=prescription)
     # the view prefetches the patient's recorded treatments (one query whatever their number)
     recorded = list(prescription.patient.current_treatments.all())
     analysed = recorded_treatments_analysed(treatments=recorded, prescribed=[*lines, *treatments])

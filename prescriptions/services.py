@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from typing import Any, assert_never
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -17,7 +17,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ordoclic_client import OrdoclicClient, contract
-from ordoclic_client.results import Ok, Rejected, Unavailable
 from origami.patients.models import Patient
 from practitioners.models import ExerciseContext, Practitioner
 from practitioners.ordoclic import practitioner_ordoclic_current
@@ -29,7 +28,6 @@ from .models import (
     AlertDecision,
     AnalysisOutcome,
     AnalysisRun,
-    AuditEvent,
     BusinessStatus,
     Decision,
     Prescription,
@@ -38,6 +36,7 @@ from .models import (
     TransmissionStatus,
 )
 from .posology import Posology, PosologyError, posology_parse, posology_sentence
+from .records import analysis_rows, analysis_rows_save, audit_event
 from .rules import level_needs_justification, non_substitution_error
 from .selectors import (
     current_treatment_lines,
@@ -87,13 +86,7 @@ def _audit(
     prescription: Prescription | None,
     details: dict[str, Any] | None = None,
 ) -> None:
-    AuditEvent.objects.create(
-        actor=actor,
-        action=action,
-        prescription=prescription,
-        exercise_context_id=prescription.exercise_context_id if prescription else None,
-        details=details or {},
-    )
+    audit_event(actor=actor, action=action, prescription=prescription, details=details).save()
 
 
 def _locked_draft(*, prescription_id: int, acting_user: Any, version: int | None) -> Prescription:
@@ -378,9 +371,7 @@ def prescription_analyse(*, prescription: Prescription, acting_user: Any) -> Ana
             "allergies", "pathologies", "current_treatments"
         ).get(pk=prescription.patient_id)
         prescription.patient = patient
-        running = current_treatment_lines(
-            patient_id=patient.pk, exclude_prescription_id=prescription.pk
-        )
+        running = current_treatment_lines(patient_id=patient.pk, exclude=prescription)
         request = payloads.analysis_request(
             prescription=prescription,
             lines=lines,
@@ -402,55 +393,12 @@ def _store_analysis(
     *, prescription_id: int, version: int, result: Any, acting_user: Any
 ) -> AnalysisRun:
     prescription = Prescription.objects.select_for_update(of=("self",)).get(pk=prescription_id)
-    outcome, reason, alerts, analysis_id = AnalysisOutcome.DONE, "", [], ""
-    match result:
-        case None:
-            pass
-        case Ok(value=analysis):
-            alerts, analysis_id = list(analysis.alerts), analysis.analysis_id
-        case Rejected() as rejected:
-            outcome, reason = AnalysisOutcome.REJECTED, rejected.message
-        case Unavailable(reason=why):
-            outcome, reason = AnalysisOutcome.UNAVAILABLE, why
-        case _ as unreachable:
-            assert_never(unreachable)
-    run = AnalysisRun.objects.create(
-        prescription=prescription,
-        version=version,
-        outcome=outcome,
-        reason=reason[:1000],
-        ordoclic_analysis_id=analysis_id,
+    rows = analysis_rows(
+        prescription=prescription, version=version, result=result, acting_user=acting_user
     )
-    Alert.objects.bulk_create(
-        [
-            Alert(
-                prescription=prescription,
-                analysis_run=run,
-                version=version,
-                ordoclic_alert_id=a.id,
-                level=a.level.value,
-                type=a.type.value,
-                title=a.title,
-                message=a.message,
-                action=a.action,
-                line_refs=list(a.line_ids),
-                raw=a.model_dump(mode="json", by_alias=True),
-            )
-            for a in alerts
-        ]
-    )
-    _audit(
-        actor=acting_user,
-        action="analysed",
-        prescription=prescription,
-        details={
-            "version": version,
-            "outcome": outcome,
-            "alerts": {a.level.value: sum(1 for b in alerts if b.level == a.level) for a in alerts},
-            "current": version == prescription.version,
-        },
-    )
-    return run
+    analysis_rows_save([rows])
+    rows.audit.save()
+    return rows.run
 
 
 @transaction.atomic

@@ -11,8 +11,9 @@ from . import delivery
 
 @shared_task(name="prescriptions.submission_send")
 def submission_send_task(submission_id: int) -> str:
-    """One attempt to register the submission; the attempt enqueues the next one if needed."""
-    submission = delivery.submission_send(submission_id=submission_id)
+    """One attempt to register the submission (with other due ones in the same batch); each
+    attempt enqueues its next one if needed."""
+    submission = delivery.submissions_send(submission_id=submission_id).get(submission_id)
     return "skipped" if submission is None else submission.status
 
 

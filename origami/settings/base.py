@@ -206,6 +206,9 @@ SUBMISSION_MAX_ATTEMPTS = env_int("ORIGAMI_SUBMISSION_MAX_ATTEMPTS", 24)
 # whose task was lost (Redis restarted without persistence, a worker killed).
 SUBMISSION_SWEEP_SECONDS = env_float("ORIGAMI_SUBMISSION_SWEEP_SECONDS", 30.0)
 SUBMISSION_SWEEP_GRACE = env_float("ORIGAMI_SUBMISSION_SWEEP_GRACE", 60.0)
+# A worker's attempt takes up to this many due submissions in one transaction (the drain after
+# an outage: reads and writes per batch, calls one at a time).
+SUBMISSION_BATCH = env_int("ORIGAMI_SUBMISSION_BATCH", 10)
 
 LOGGING = {
     "version": 1,

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from ordoclic_client import OrdoclicClient, PartnerCredentials, RedisBreaker, build_http_client
@@ -427,3 +428,136 @@ def test_a_failing_attempt_after_signing_does_not_undo_or_break_the_signature(
     # Still queued and due: the sweeper picks it up.
     assert prescription.submission.status == SubmissionStatus.QUEUED
     assert prescription.submission.next_attempt_at is not None
+
+
+# --- batches: a worker's attempt takes the due submissions with it -----------------------------
+
+
+def waited(prescription: Prescription) -> Submission:
+    """Let the time of the next attempt come, long after the signing request ended."""
+    Submission.objects.filter(prescription=prescription).update(
+        next_attempt_at=timezone.now() - timedelta(minutes=5)
+    )
+    return Submission.objects.get(prescription=prescription)
+
+
+def test_a_worker_attempt_sends_the_waiting_submissions_in_one_batch(
+    ordoclic: Any, martin: Any, enqueued: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    faults(ordoclic, "down")
+    plain = [signed(martin, django_capture_on_commit_callbacks) for _ in range(3)]
+    contraindicated = signed(
+        martin,
+        django_capture_on_commit_callbacks,
+        drugs=(workload.SIMVASTATINE, workload.CLARITHROMYCINE),
+    )
+    for prescription in [*plain, contraindicated]:
+        waited(prescription)
+    faults(ordoclic, "ok")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        attempted = delivery.submissions_send(submission_id=plain[1].submission.pk, batch=10)
+
+    assert set(attempted) == {p.submission.pk for p in [*plain, contraindicated]}
+    for prescription in plain:
+        prescription.refresh_from_db()
+        assert prescription.transmission_status == TransmissionStatus.REGISTERED
+        assert prescription.consolidated_at is not None
+        assert outcomes(prescription) == [AttemptOutcome.UNAVAILABLE, AttemptOutcome.REGISTERED]
+        # analysed again before sending, and the trail tells both
+        assert list(
+            prescription.audit_events.filter(action__in=["analysed", "registered"]).values_list(
+                "action", flat=True
+            )
+        )[-2:] == ["analysed", "registered"]
+    contraindicated.refresh_from_db()
+    assert contraindicated.transmission_status == TransmissionStatus.HELD
+    [alert] = delivery.undecided_alerts(
+        prescription=contraindicated,
+        run=contraindicated.analysis_runs.order_by("-pk").first(),
+    )
+    assert alert.level == "CI"
+    assert ledger(ordoclic) == {str(p.external_id): (1, 1) for p in plain}
+
+
+def test_a_batch_reads_and_writes_in_the_same_number_of_queries_whatever_its_size(
+    ordoclic: Any, martin: Any, enqueued: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    faults(ordoclic, "down")
+    prescriptions = [signed(martin, django_capture_on_commit_callbacks) for _ in range(6)]
+    for prescription in prescriptions:
+        waited(prescription)
+    faults(ordoclic, "ok")
+    counts = []
+    for first, size in ((prescriptions[0], 2), (prescriptions[2], 4)):
+        with (
+            django_capture_on_commit_callbacks(execute=True) as callbacks,
+            CaptureQueriesContext(connection) as queries,
+        ):
+            attempted = delivery.submissions_send(submission_id=first.submission.pk, batch=size)
+        assert len(attempted) == size
+        assert callbacks == []  # all registered: nothing to enqueue
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+
+
+def test_a_batch_leaves_a_just_signed_prescription_to_its_signing_request(
+    ordoclic: Any, martin: Any, enqueued: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    faults(ordoclic, "down")
+    waiting = waited(signed(martin, django_capture_on_commit_callbacks))
+    just_signed = signed(martin, django_capture_on_commit_callbacks)
+    due_now(just_signed)  # due, but its signing request may still be about to try it
+    faults(ordoclic, "ok")
+    attempted = delivery.submissions_send(submission_id=waiting.pk, batch=10)
+    assert set(attempted) == {waiting.pk}
+    assert outcomes(just_signed) == [AttemptOutcome.UNAVAILABLE]
+
+
+def test_a_batch_stops_at_the_first_unanswered_call_and_hands_the_rest_back(
+    ordoclic: Any, martin: Any, enqueued: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    faults(ordoclic, "down")
+    submissions = [waited(signed(martin, django_capture_on_commit_callbacks)) for _ in range(3)]
+    enqueued.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        attempted = delivery.submissions_send(submission_id=submissions[0].pk, batch=10)
+    # One call failed: the others were not tried (no attempt counted), only enqueued again.
+    assert list(attempted) == [submissions[0].pk]
+    for submission in submissions[1:]:
+        submission.refresh_from_db()
+        assert submission.attempts == 1
+        assert submission.status == SubmissionStatus.QUEUED
+    assert sorted(pk for pk, _at in enqueued) == sorted(s.pk for s in submissions)
+
+
+def test_an_attempt_that_raises_is_counted_and_the_rest_of_the_batch_goes_on(
+    ordoclic: Any,
+    martin: Any,
+    enqueued: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    faults(ordoclic, "down")
+    broken, fine = (signed(martin, django_capture_on_commit_callbacks) for _ in range(2))
+    for prescription in (broken, fine):
+        waited(prescription)
+    faults(ordoclic, "ok")
+    real = delivery.payloads.registration_request
+
+    def registration_request(*, prescription: Prescription, **kwargs: Any) -> Any:
+        if prescription.pk == broken.pk:
+            raise ValueError("unexpected data")
+        return real(prescription=prescription, **kwargs)
+
+    monkeypatch.setattr(delivery.payloads, "registration_request", registration_request)
+    with django_capture_on_commit_callbacks(execute=True):
+        delivery.submissions_send(submission_id=broken.submission.pk, batch=10)
+    broken.refresh_from_db()
+    fine.refresh_from_db()
+    assert fine.transmission_status == TransmissionStatus.REGISTERED
+    assert broken.transmission_status == TransmissionStatus.QUEUED
+    assert outcomes(broken) == [AttemptOutcome.UNAVAILABLE, AttemptOutcome.FAILED]
+    assert "ValueError" in broken.submission.last_error
+    assert "unexpected data" not in broken.submission.last_error  # messages may quote data
+    assert enqueued[-1][0] == broken.submission.pk

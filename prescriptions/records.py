@@ -1,0 +1,107 @@
+"""Rows the prescription services and the delivery write, built apart from their saving so that
+a worker sending a batch of prescriptions saves each kind of row in one statement: the analysis
+runs with their alerts, and the audit events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, assert_never
+
+from ordoclic_client.results import Ok, Rejected, Unavailable
+
+from .models import Alert, AnalysisOutcome, AnalysisRun, AuditEvent, Prescription
+
+
+def audit_event(
+    *,
+    actor: Any,
+    action: str,
+    prescription: Prescription | None,
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """An audit row, not saved yet (a batch saves its rows together)."""
+    return AuditEvent(
+        actor=actor,
+        action=action,
+        prescription=prescription,
+        exercise_context_id=prescription.exercise_context_id if prescription else None,
+        details=details or {},
+    )
+
+
+@dataclass(frozen=True)
+class AnalysisRows:
+    """What an analysis leaves in the record: the run, its alerts and the audit event, not
+    saved yet (``analysis_rows_save`` saves the runs and alerts of any number of analyses)."""
+
+    run: AnalysisRun
+    alerts: list[Alert]
+    audit: AuditEvent
+
+
+def analysis_rows(
+    *, prescription: Prescription, version: int, result: Any, acting_user: Any
+) -> AnalysisRows:
+    """The rows for ``result`` (an Ordoclic answer, or None when there was nothing to analyse)
+    of the prescription's ``version``."""
+    outcome, reason, alerts, analysis_id = AnalysisOutcome.DONE, "", [], ""
+    match result:
+        case None:
+            pass
+        case Ok(value=analysis):
+            alerts, analysis_id = list(analysis.alerts), analysis.analysis_id
+        case Rejected() as rejected:
+            outcome, reason = AnalysisOutcome.REJECTED, rejected.message
+        case Unavailable(reason=why):
+            outcome, reason = AnalysisOutcome.UNAVAILABLE, why
+        case _ as unreachable:
+            assert_never(unreachable)
+    run = AnalysisRun(
+        prescription=prescription,
+        version=version,
+        outcome=outcome,
+        reason=reason[:1000],
+        ordoclic_analysis_id=analysis_id,
+    )
+    return AnalysisRows(
+        run=run,
+        alerts=[
+            Alert(
+                prescription=prescription,
+                analysis_run=run,
+                version=version,
+                ordoclic_alert_id=a.id,
+                level=a.level.value,
+                type=a.type.value,
+                title=a.title,
+                message=a.message,
+                action=a.action,
+                line_refs=list(a.line_ids),
+                raw=a.model_dump(mode="json", by_alias=True),
+            )
+            for a in alerts
+        ],
+        audit=audit_event(
+            actor=acting_user,
+            action="analysed",
+            prescription=prescription,
+            details={
+                "version": version,
+                "outcome": outcome,
+                "alerts": {
+                    a.level.value: sum(1 for b in alerts if b.level == a.level) for a in alerts
+                },
+                "current": version == prescription.version,
+            },
+        ),
+    )
+
+
+def analysis_rows_save(analyses: list[AnalysisRows]) -> None:
+    """Save the runs, then their alerts: two statements for any number of analyses (the audit
+    events are the caller's, saved with its own)."""
+    AnalysisRun.objects.bulk_create([rows.run for rows in analyses])
+    for rows in analyses:
+        for alert in rows.alerts:
+            alert.analysis_run = rows.run  # now that the run has its primary key
+    Alert.objects.bulk_create([alert for rows in analyses for alert in rows.alerts])
