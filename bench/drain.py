@@ -1,7 +1,7 @@
 """Drain after an outage: how fast do queued prescriptions consolidate once Ordoclic is back?
 
     python -m bench.drain [--count 2000] [--workers 2] [--concurrency 2] [--pool prefork]
-                          [--latency-ms 20]
+                          [--latency-ms 20] [--batch 10]
 
 In its own environment (tests/chaos/harness.py: own database, Redis, served sandbox, Celery):
 1. ``count`` prescriptions are signed through the services while the sandbox is ``down`` (no
@@ -166,6 +166,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=2)
     parser.add_argument("--pool", choices=("prefork", "threads"), default="prefork")
     parser.add_argument("--latency-ms", type=int, default=20)
+    parser.add_argument(
+        "--batch", type=int, default=10, help="ORIGAMI_SUBMISSION_BATCH of the workers"
+    )
     parser.add_argument("--inside", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--clients", type=int, default=4, help=argparse.SUPPRESS)
     parser.add_argument("--limit", type=int, default=2000, help=argparse.SUPPRESS)
@@ -188,6 +191,7 @@ def main(argv: list[str] | None = None) -> int:
         "ORIGAMI_SUBMISSION_SWEEP_GRACE": "3600",
         "ORIGAMI_SUBMISSION_RETRY_MAX_DELAY": "2",
         "POSTGRES_CONN_MAX_AGE": "60",
+        "ORIGAMI_SUBMISSION_BATCH": str(args.batch),
     }
     with Chaos(
         root=root,
@@ -242,7 +246,8 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"drain: signed {args.count} while down in {signed_in:.0f}s, queued={queued}; "
         f"sandbox latency {args.latency_ms} ms; {args.workers} workers x {args.concurrency} "
-        f"{'threads' if args.pool == 'threads' else 'processes'} = {clients} concurrent senders"
+        f"{'threads' if args.pool == 'threads' else 'processes'} = {clients} concurrent senders, "
+        f"batches of up to {args.batch}"
     )
     print(
         f"drain: registered={verdict.registered} in {drained:.1f}s after the workers were "
