@@ -74,12 +74,12 @@ from .models import (
 from .records import AnalysisRows, analysis_rows, analysis_rows_save, audit_event
 from .rules import level_needs_decision, level_needs_justification
 from .selectors import (
+    analysis_request_for,
     decision_covers,
     latest_by_alert,
     latest_decisions,
     lines_besides,
     prescription_lock_for_change,
-    recorded_treatments_analysed,
     running_lines_by_patient,
 )
 
@@ -401,19 +401,16 @@ def _consolidate(
     if not hasattr(prescription, "running_lines"):
         _load_patients([prescription])
     running = prescription.running_lines  # type: ignore[attr-defined]
-    request = payloads.analysis_request(
-        prescription=prescription,
-        lines=lines,
-        current_treatments=running,
-        recorded_treatments=recorded_treatments_analysed(
-            treatments=prescription.patient.current_treatments.all(), prescribed=[*lines, *running]
-        ),
-    )
+    request = analysis_request_for(prescription=prescription, lines=lines, running=running)
     result = bounded.prescription_analyse(rpps=prescription.prescriber.rpps, request=request)
     if isinstance(result, Unavailable):
         return _unavailable(result)
     analysis = analysis_rows(
-        prescription=prescription, version=prescription.version, result=result, acting_user=None
+        prescription=prescription,
+        version=prescription.version,
+        result=result,
+        acting_user=None,
+        context=payloads.analysis_fingerprint(request),
     )
     rows.analyses.append(analysis)
     rows.audit.append(analysis.audit)

@@ -313,6 +313,10 @@ class AnalysisRun(models.Model):
     outcome = models.CharField(max_length=16, choices=AnalysisOutcome.choices)
     reason = models.TextField(blank=True)
     ordoclic_analysis_id = models.CharField(max_length=64, blank=True)
+    # SHA-256 of the analysis request: the patient's data and treatments the analysis saw
+    # besides the lines of this version. When the record changes (a treatment, an allergy, a
+    # weight, another prescription signed), the analysis no longer stands. Empty: not known.
+    context = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
@@ -96,6 +98,20 @@ def analysis_request(
             *(recorded_treatment_in(treatment) for treatment in recorded_treatments),
         ],
     )
+
+
+def analysis_fingerprint(request: contract.AnalysisRequest) -> str:
+    """What an analysis saw, in 64 hexadecimal characters (kept on the run, compared with the
+    request the record would give now). Lists whose order means nothing are sorted first, so
+    that the same state of the record always gives the same fingerprint."""
+    data = request.model_dump(mode="json")
+    data["patient"]["allergies"] = sorted(data["patient"]["allergies"])
+    data["patient"]["pathologies"] = sorted(data["patient"]["pathologies"])
+    data["current_treatments"] = sorted(
+        data["current_treatments"], key=lambda line: str(line["line_id"])
+    )
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def registration_request(

@@ -40,10 +40,10 @@ class AnalysisRows:
 
 
 def analysis_rows(
-    *, prescription: Prescription, version: int, result: Any, acting_user: Any
+    *, prescription: Prescription, version: int, result: Any, acting_user: Any, context: str = ""
 ) -> AnalysisRows:
     """The rows for ``result`` (an Ordoclic answer, or None when there was nothing to analyse)
-    of the prescription's ``version``."""
+    of the prescription's ``version``; ``context``: the fingerprint of the request."""
     outcome, reason, alerts, analysis_id = AnalysisOutcome.DONE, "", [], ""
     match result:
         case None:
@@ -62,6 +62,7 @@ def analysis_rows(
         outcome=outcome,
         reason=reason[:1000],
         ordoclic_analysis_id=analysis_id,
+        context=context,
     )
     return AnalysisRows(
         run=run,

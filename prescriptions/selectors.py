@@ -166,6 +166,24 @@ def current_treatment_lines(
     return lines_besides(running, exclude)
 
 
+def analysis_request_for(
+    *, prescription: Prescription, lines: list[PrescriptionLine], running: list[PrescriptionLine]
+) -> Any:
+    """The analysis request for the prescription's ``lines`` against what the patient takes now
+    (``running``) and the coded treatments of their record. Expects the patient's allergies,
+    pathologies and recorded treatments prefetched."""
+    from .payloads import analysis_request
+
+    return analysis_request(
+        prescription=prescription,
+        lines=lines,
+        current_treatments=running,
+        recorded_treatments=recorded_treatments_analysed(
+            treatments=prescription.patient.current_treatments.all(), prescribed=[*lines, *running]
+        ),
+    )
+
+
 def recorded_treatments_analysed(
     *, treatments: Iterable[CurrentTreatment], prescribed: Iterable[PrescriptionLine]
 ) -> list[CurrentTreatment]:
@@ -221,6 +239,8 @@ class Screen:
     recorded_treatments: list[CurrentTreatment] = field(default_factory=list)
     uncoded_treatments: list[CurrentTreatment] = field(default_factory=list)
     blockers: list[str] = field(default_factory=list)
+    # the analysis of this version saw an earlier state of the patient's record
+    analysis_stale: bool = False
 
     @property
     def analysis_done(self) -> bool:
@@ -289,7 +309,17 @@ def prescription_screen(*, prescription: Prescription, account_current: bool = T
     # the view prefetches the patient's recorded treatments (one query whatever their number)
     recorded = list(prescription.patient.current_treatments.all())
     analysed = recorded_treatments_analysed(treatments=recorded, prescribed=[*lines, *treatments])
-    from .payloads import current_treatment_ref, recorded_treatment_ref
+    from .payloads import analysis_fingerprint, current_treatment_ref, recorded_treatment_ref
+
+    stale = False
+    if run is not None and run.context and prescription.is_draft and lines:
+        # The record changed since this analysis (a treatment, an allergy, a weight, another
+        # prescription signed): it no longer stands, the screen analyses again.
+        now = analysis_fingerprint(
+            analysis_request_for(prescription=prescription, lines=lines, running=treatments)
+        )
+        if now != run.context:
+            run, stale = None, True
 
     labels.update(
         {
@@ -326,6 +356,7 @@ def prescription_screen(*, prescription: Prescription, account_current: bool = T
         current_treatments=treatments,
         recorded_treatments=analysed,
         uncoded_treatments=recorded_treatments_uncoded(treatments=recorded),
+        analysis_stale=stale,
     )
     screen.blockers = sign_blockers(screen=screen, account_current=account_current)
     return screen

@@ -39,10 +39,10 @@ from .posology import Posology, PosologyError, posology_parse, posology_sentence
 from .records import analysis_rows, analysis_rows_save, audit_event
 from .rules import level_needs_justification, non_substitution_error
 from .selectors import (
+    analysis_request_for,
     current_treatment_lines,
     prescription_lock_for_change,
     prescription_screen,
-    recorded_treatments_analysed,
     user_may_change,
 )
 
@@ -358,43 +358,49 @@ def prescription_analyse(*, prescription: Prescription, acting_user: Any) -> Ana
         raise PermissionDenied
     version = prescription.version
     lines = list(prescription.lines.all().order_by("position", "pk"))
+    request, context = None, ""
+    if lines:
+        prescription.patient = Patient.objects.prefetch_related(
+            "allergies", "pathologies", "current_treatments"
+        ).get(pk=prescription.patient_id)
+        running = current_treatment_lines(patient_id=prescription.patient_id, exclude=prescription)
+        request = analysis_request_for(prescription=prescription, lines=lines, running=running)
+        context = payloads.analysis_fingerprint(request)
+    # Done for this version and this state of the record (empty: runs from before the
+    # fingerprint): it stands.
     existing = AnalysisRun.objects.filter(
-        prescription=prescription, version=version, outcome=AnalysisOutcome.DONE
+        prescription=prescription,
+        version=version,
+        outcome=AnalysisOutcome.DONE,
+        context__in=[context, ""],
     ).first()
     if existing is not None:
         return existing
-    result: Any
-    if not lines:
-        result = None
-    else:
-        patient = Patient.objects.prefetch_related(
-            "allergies", "pathologies", "current_treatments"
-        ).get(pk=prescription.patient_id)
-        prescription.patient = patient
-        running = current_treatment_lines(patient_id=patient.pk, exclude=prescription)
-        request = payloads.analysis_request(
-            prescription=prescription,
-            lines=lines,
-            current_treatments=running,
-            recorded_treatments=recorded_treatments_analysed(
-                treatments=patient.current_treatments.all(), prescribed=[*lines, *running]
-            ),
-        )
+    result: Any = None
+    if request is not None:
         result = ordoclic_for_request().prescription_analyse(
             rpps=prescription.prescriber.rpps, request=request
         )
     return _store_analysis(
-        prescription_id=prescription.pk, version=version, result=result, acting_user=acting_user
+        prescription_id=prescription.pk,
+        version=version,
+        result=result,
+        acting_user=acting_user,
+        context=context,
     )
 
 
 @transaction.atomic
 def _store_analysis(
-    *, prescription_id: int, version: int, result: Any, acting_user: Any
+    *, prescription_id: int, version: int, result: Any, acting_user: Any, context: str = ""
 ) -> AnalysisRun:
     prescription = Prescription.objects.select_for_update(of=("self",)).get(pk=prescription_id)
     rows = analysis_rows(
-        prescription=prescription, version=version, result=result, acting_user=acting_user
+        prescription=prescription,
+        version=version,
+        result=result,
+        acting_user=acting_user,
+        context=context,
     )
     analysis_rows_save([rows])
     rows.audit.save()

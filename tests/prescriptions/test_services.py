@@ -421,6 +421,48 @@ def test_a_recorded_warfarin_with_a_prescribed_miconazole_is_a_contraindication_
     assert sandbox_ledger(ordoclic) == {}
 
 
+def test_a_treatment_recorded_after_the_analysis_is_analysed_before_signing(
+    prescriber: Any, patient: Any, ordoclic: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    prescription = draft_for(prescriber, patient)
+    add(prescription, prescriber, LORAMYC, "1 cp le matin 7j")
+    screen = analysed(prescription, prescriber)
+    assert screen.analysis_done
+    assert screen.alerts == []
+    first_run = screen.run
+    # Nothing changed: the analysis stands, Ordoclic is not asked again.
+    assert services.prescription_analyse(prescription=prescription, acting_user=prescriber) == (
+        first_run
+    )
+
+    # The host record gains warfarin while the prescription is open, same draft version.
+    warfarin = CurrentTreatmentFactory(patient=patient)
+    prescription.refresh_from_db()
+    screen = prescription_screen(prescription=prescription)
+    assert screen.analysis_stale
+    assert screen.run is None  # the screen analyses again on load
+    with pytest.raises(PrescriptionError, match="Analyse en cours"):
+        sign(prescription, prescriber, django_capture_on_commit_callbacks)
+    assert sandbox_ledger(ordoclic) == {}
+
+    screen = analysed(prescription, prescriber)
+    assert not screen.analysis_stale
+    [view] = screen.alerts
+    assert view.alert.level == "CI"
+    assert f"record-{warfarin.pk}" in view.alert.line_refs
+
+
+def test_an_allergy_recorded_after_the_analysis_makes_it_stale(
+    prescriber: Any, patient: Any, ordoclic: Any
+) -> None:
+    prescription = draft_for(prescriber, patient)
+    add(prescription, prescriber, LORAMYC, "1 cp le matin 7j")
+    assert analysed(prescription, prescriber).analysis_done
+    patient.allergies.create(substance="miconazole")
+    prescription.refresh_from_db()
+    assert prescription_screen(prescription=prescription).analysis_stale
+
+
 def test_an_uncoded_recorded_treatment_is_reported_as_not_analysed(
     prescriber: Any, patient: Any, ordoclic: Any
 ) -> None:
