@@ -144,7 +144,10 @@ def test_operations_page_shows_queue_breaker_errors_and_held_without_patient_dat
     )
     kept = held(ordoclic, martin, django_capture_on_commit_callbacks)
     page = (
-        logged_in_client(AdminFactory()).get(reverse("prescriptions:operations")).content.decode()
+        # (an admin with a fixed name: a random one could be the patient's, in the top bar)
+        logged_in_client(AdminFactory(first_name="Alix", last_name="Exploitation"))
+        .get(reverse("prescriptions:operations"))
+        .content.decode()
     )
     assert '<p class="ops-value" id="ops-queued">1</p>' in page
     assert "12\xa0minutes" in page  # the oldest queued submission's age
