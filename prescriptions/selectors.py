@@ -376,6 +376,13 @@ def sign_blockers(*, screen: Screen, account_current: bool) -> list[str]:
         blockers.append(_("Choisissez le lieu d'exercice."))
     if not screen.lines:
         blockers.append(_("Ajoutez au moins un médicament."))
+    elif screen.run is None and screen.analysis_stale:
+        blockers.append(
+            _(
+                "Le dossier du patient a changé depuis l'analyse : l'ordonnance est analysée "
+                "à nouveau."
+            )
+        )
     elif screen.run is None:
         blockers.append(_("Analyse en cours…"))
     elif screen.analysis_failed and not screen.analysis_waived:

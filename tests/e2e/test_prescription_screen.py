@@ -12,7 +12,12 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from practitioners.ordoclic import practitioner_link_ordoclic
 from prescriptions.models import Prescription, TransmissionStatus
-from tests.factories import FACTORY_PASSWORD, PatientFactory, PrescriberFactory
+from tests.factories import (
+    FACTORY_PASSWORD,
+    CurrentTreatmentFactory,
+    PatientFactory,
+    PrescriberFactory,
+)
 
 from .conftest import screenshot
 
@@ -189,3 +194,37 @@ def test_analysis_not_done_is_plain_and_must_be_acknowledged_before_signing(
     assert prescription.transmission_status == TransmissionStatus.QUEUED
     page.click("#paper-copy")
     assert "non encore enregistrée" in page.inner_text(".paper")
+
+
+def test_a_treatment_recorded_meanwhile_is_analysed_before_the_signature(
+    live_server: Any, page: Any, prescriber: Any, patient: Any, served_ordoclic: Any
+) -> None:
+    log_in(page, live_server.url, prescriber)
+    open_new_prescription(page, live_server.url, patient)
+    add_drug(page, "loramyc", "1 cp le matin 7j", "1 comprimé le matin pendant 7 jours")
+    page.wait_for_selector(".rx-ok")
+    # Meanwhile the host record gains warfarin (another tab, the practice software).
+    CurrentTreatmentFactory(patient=patient)
+    held: list[Any] = []
+
+    def handler(route: Any) -> None:  # each request for an analysis waits until continued
+        held.append(route)
+
+    page.route("**/analyse/", handler)
+
+    page.click(".rx-sign-button")
+    page.wait_for_selector("text=Le dossier du patient a changé depuis l'analyse")
+    while not held:  # the screen asked for the new analysis: hold it for the picture
+        page.wait_for_timeout(50)
+    screenshot(page, "prescription-analysis-stale")
+    for route in held:
+        route.continue_()
+    page.unroute("**/analyse/", handler)
+
+    alert = page.locator(".rx-alert-ci")
+    alert.wait_for()
+    assert "COUMADINE" in alert.inner_text()
+    assert "COUMADINE" in page.inner_text("#patient-banner")  # the banner follows the record
+    assert page.is_disabled(".rx-sign-button")
+    screenshot(page, "prescription-analysis-after-record-change")
+    assert Prescription.objects.get(patient=patient).status == "draft"

@@ -441,7 +441,7 @@ def test_a_treatment_recorded_after_the_analysis_is_analysed_before_signing(
     screen = prescription_screen(prescription=prescription)
     assert screen.analysis_stale
     assert screen.run is None  # the screen analyses again on load
-    with pytest.raises(PrescriptionError, match="Analyse en cours"):
+    with pytest.raises(PrescriptionError, match="Le dossier du patient a changé"):
         sign(prescription, prescriber, django_capture_on_commit_callbacks)
     assert sandbox_ledger(ordoclic) == {}
 
