@@ -43,6 +43,9 @@ ACTION_LABELS: dict[str, Any] = {
     "staff_lookup": _("Consultation par l'assistance"),
     "patient_name_revealed": _("Nom du patient révélé à l'assistance"),
     "audit_exported": _("Export du journal"),
+    "patient_viewed": _("Dossier patient consulté"),
+    "submission_held": _("Envoi mis en attente"),
+    "submission_requeued": _("Envoi relancé"),
 }
 
 
@@ -58,6 +61,10 @@ DETAIL_LABELS: dict[str, Any] = {
     "decision": _("décision"),
     "replacement": _("remplacement"),
     "cancellation": _("annulation"),
+    "patient": _("patient (n° interne)"),
+    "attempts": _("tentatives"),
+    "attempts_before": _("tentatives avant la relance"),
+    "submission": _("transmission"),
 }
 OUTCOME_LABELS: dict[str, Any] = {
     "found": _("trouvée"),
