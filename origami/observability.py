@@ -60,6 +60,11 @@ class KeyValueFormatter(logging.Formatter):
     """One line per record: `time level logger request_id prescription_id msg="…"`."""
 
     def format(self, record: logging.LogRecord) -> str:
+        if isinstance(record.args, dict) and "exc" in record.args:
+            # Celery's task failure lines fill "%(exc)s" with the exception's repr: its message
+            # may quote patient data. The type only, as below.
+            record = logging.makeLogRecord(record.__dict__)
+            record.args = {**record.args, "exc": _exc_name(record)}  # type: ignore[dict-item]
         message = record.getMessage().replace('"', "'").replace("\n", " ")
         line = (
             f"{self.formatTime(record)} level={record.levelname} logger={record.name} "
@@ -69,10 +74,16 @@ class KeyValueFormatter(logging.Formatter):
         )
         if record.exc_info:
             # The exception type and place only: exception messages may quote patient data.
-            exc_type = record.exc_info[0].__name__ if record.exc_info[0] else "Exception"
+            exc_type = _exc_name(record)
             tb = record.exc_info[2]
             while tb is not None and tb.tb_next is not None:
                 tb = tb.tb_next
             where = f"{tb.tb_frame.f_code.co_filename}:{tb.tb_lineno}" if tb else "?"
             line += f" exc={exc_type} at={where}"
         return line
+
+
+def _exc_name(record: logging.LogRecord) -> str:
+    if record.exc_info and record.exc_info[0] is not None:
+        return record.exc_info[0].__name__
+    return "Exception"

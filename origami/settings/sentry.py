@@ -70,14 +70,25 @@ def before_send(event: dict[str, Any], hint: dict[str, Any]) -> dict[str, Any] |
         if isinstance(request.get("headers"), dict):
             request["headers"] = scrub(request["headers"])
     for exception in (event.get("exception") or {}).get("values", []) or []:
+        # The type and the stack stay; the message may quote patient data (a validation error
+        # quoting a value, a database error's DETAIL line).
+        if exception.get("value"):
+            exception["value"] = FILTERED
         for frame in (exception.get("stacktrace") or {}).get("frames", []) or []:
             frame.pop("vars", None)
+    logentry = event.get("logentry")
+    if isinstance(logentry, dict):
+        # Keep the template of a logged message ("... raised unexpected: %(exc)s"), not what
+        # filled it in.
+        logentry.pop("params", None)
+        logentry.pop("formatted", None)
     if "extra" in event:
         event["extra"] = scrub(event["extra"])
     event.pop("user", None)
     if "breadcrumbs" in event:
         for crumb in (event["breadcrumbs"] or {}).get("values", []) or []:
             crumb.pop("data", None)
+            crumb.pop("message", None)
     return event
 
 
