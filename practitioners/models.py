@@ -224,6 +224,7 @@ class AccountEventKind(models.TextChoices):
     LOGOUT_EVERYWHERE = "logout_everywhere", _("Déconnexion de toutes les sessions")
     EXERCISE_CONTEXT_CHOSEN = "exercise_context_chosen", _("Choix du lieu d'exercice")
     ACCOUNT_CREATED = "account_created", _("Création du compte")
+    ORDOCLIC_LINK_CHECKED = "ordoclic_link_checked", _("Vérification de la liaison Ordoclic")
 
 
 class AccountEvent(models.Model):

@@ -22,7 +22,8 @@ from ordoclic_client import Professional
 from ordoclic_client.results import Ok, Rejected, Result, Unavailable
 from origami.ordoclic import get_client
 
-from .models import OrdoclicLinkStatus, Practitioner
+from .models import AccountEventKind, OrdoclicLinkStatus, Practitioner, User
+from .services import account_event_record
 
 logger = logging.getLogger(__name__)
 
@@ -220,7 +221,14 @@ def _store(
 
 
 def _trace(practitioner: Practitioner, acting_user: Any, previous: str, outcome: str) -> None:
-    # Account events have no kind for this yet: a log line with ids only (no names).
+    """An account event (who checked, the state before and after) and a log line with ids."""
+    if isinstance(acting_user, User) and acting_user.pk is not None:
+        account_event_record(
+            user=practitioner.user,
+            acting_user=acting_user,
+            kind=AccountEventKind.ORDOCLIC_LINK_CHECKED,
+            detail={"previous": previous, "outcome": outcome},
+        )
     logger.info(
         "ordoclic link checked practitioner=%s acting_user=%s previous=%s outcome=%s",
         practitioner.pk,

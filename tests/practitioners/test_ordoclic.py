@@ -49,11 +49,16 @@ def test_known_professionals_are_linked_with_their_ordoclic_id(
 ) -> None:
     practitioner = PractitionerFactory(rpps=rpps)
     before = timezone.now()
+    admin = AdminFactory()
 
-    practitioner_link_ordoclic(practitioner=practitioner, acting_user=AdminFactory())
+    practitioner_link_ordoclic(practitioner=practitioner, acting_user=admin)
 
     practitioner.refresh_from_db()
     assert practitioner.ordoclic_link_status == status
+    # the account's history says who checked and what came of it
+    [event] = practitioner.user.account_events.filter(kind="ordoclic_link_checked")
+    assert event.acting_user == admin
+    assert event.detail == {"previous": "unlinked", "outcome": status}
     assert practitioner.ordoclic_professional_id is not None
     assert practitioner.ordoclic_verified_at is not None
     assert practitioner.ordoclic_verified_at >= before
