@@ -9,6 +9,7 @@ import segno
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -78,6 +79,10 @@ def _render_editor(
     context = _screen_context(request, prescription, **extra)
     if request.htmx:
         response = render(request, "prescriptions/screen.html#editor", context)
+        if extra.get("context_switched"):  # the top bar says the place of practice chosen
+            response.content += render_to_string(
+                "origami/_context_switcher.html", {**context, "swap_oob": True}, request=request
+            ).encode()
         if changed:
             trigger_client_event(response, DRAFT_CHANGED)
         return response
@@ -333,6 +338,8 @@ def options_update(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         exercise_context_use(
             request, practitioner=prescription.prescriber, exercise_context_id=exercise_context.pk
         )
+        prescription.refresh_from_db()
+        return _render_editor(request, prescription, changed=True, context_switched=True)
     prescription.refresh_from_db()
     return _render_editor(request, prescription, changed=True)
 

@@ -15,6 +15,7 @@ from prescriptions.models import Prescription, TransmissionStatus
 from tests.factories import (
     FACTORY_PASSWORD,
     CurrentTreatmentFactory,
+    ExerciseContextFactory,
     PatientFactory,
     PrescriberFactory,
 )
@@ -228,3 +229,15 @@ def test_a_treatment_recorded_meanwhile_is_analysed_before_the_signature(
     assert page.is_disabled(".rx-sign-button")
     screenshot(page, "prescription-analysis-after-record-change")
     assert Prescription.objects.get(patient=patient).status == "draft"
+
+
+def test_the_place_chosen_on_the_screen_shows_at_once_in_the_top_bar(
+    live_server: Any, page: Any, prescriber: Any, patient: Any, served_ordoclic: Any
+) -> None:
+    ExerciseContextFactory(practitioner=prescriber.practitioner, name="SAMU 75")
+    log_in(page, live_server.url, prescriber)
+    open_new_prescription(page, live_server.url, patient)
+    page.locator(".rx-options select").select_option(label="SAMU 75 · Paris")
+    page.wait_for_selector("#context-switcher summary strong:text-is('SAMU 75')")
+    page.wait_for_selector("text=Choisissez le lieu d'exercice.", state="detached")
+    screenshot(page, "prescription-place-chosen")

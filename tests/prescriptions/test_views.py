@@ -422,6 +422,11 @@ def test_the_place_chosen_on_a_prescription_becomes_the_sessions_place(
     )
 
     assert response.status_code == 200
+    # the open screen's top bar is updated at once (out of band), not at the next page
+    swapped = response.content.decode().split('id="context-switcher"')
+    assert len(swapped) == 2
+    assert 'hx-swap-oob="true"' in swapped[1].split(">")[0]
+    assert "<strong>SAMU 75</strong>" in swapped[1]
     prescription.refresh_from_db()
     assert prescription.exercise_context == second
     page = client.get(reverse("patients:search")).content.decode()
