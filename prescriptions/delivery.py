@@ -211,8 +211,10 @@ def submissions_send(
             _record(submission=submission, step=step, latency_ms=latency_ms, first=first, rows=rows)
             attempted[submission.pk] = submission
             if step.kind == "unavailable":
+                # The ones not tried wait as long as the one that failed (their own tasks may
+                # have run, and skipped them, while this batch held them).
                 for untried in claimed[position + 1 :]:
-                    _enqueue_on_commit(untried)
+                    _enqueue_on_commit(untried, at=submission.next_attempt_at)
                 break
         rows.save()
         return attempted
@@ -601,9 +603,10 @@ def _mark_registered(
 # --- scheduling ---------------------------------------------------------------------------------
 
 
-def _enqueue_on_commit(submission: Submission) -> None:
-    submission_id, at = submission.pk, submission.next_attempt_at
-    transaction.on_commit(lambda: submission_enqueue(submission_id=submission_id, at=at))
+def _enqueue_on_commit(submission: Submission, *, at: datetime | None = None) -> None:
+    """Once committed, ask a worker to try at ``at`` (the submission's next attempt time)."""
+    submission_id, when = submission.pk, at or submission.next_attempt_at
+    transaction.on_commit(lambda: submission_enqueue(submission_id=submission_id, at=when))
 
 
 def submission_enqueue(*, submission_id: int, at: datetime | None) -> bool:
