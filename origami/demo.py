@@ -149,7 +149,7 @@ def _patients() -> list[dict[str, Any]]:
                 "creatinine_clearance_measured_on": recent,
             },
             "pathologies": [("N18.4", "Maladie rénale chronique, stade 4")],
-            "treatments": [("COUMADINE 2 mg, comprimé sécable", "64631925")],
+            "treatments": [("COUMADINE 2 mg, comprimé sécable", "64631925", "1 cp le soir")],
             "alds": [("Insuffisance cardiaque grave", "I50")],
         },
         {
@@ -171,7 +171,9 @@ def _patients() -> list[dict[str, Any]]:
             "extra": {"weight_kg": Decimal("82"), "height_cm": 176},
             "alds": [("Diabète de type 2", "E11")],
             "pathologies": [("E11.9", "Diabète de type 2 sans complication"), ("I10", "HTA")],
-            "treatments": [("METFORMINE ALMUS 1000 mg, comprimé pelliculé", "69065160")],
+            "treatments": [
+                ("METFORMINE ALMUS 1000 mg, comprimé pelliculé", "69065160", "1 cp matin et soir")
+            ],
         },
         {
             "traits": ("Roux", "Élodie", "Roux", "Élodie Claire", Sex.FEMALE),
@@ -204,7 +206,9 @@ def _patients() -> list[dict[str, Any]]:
                 "creatinine_clearance": Decimal("38"),
                 "creatinine_clearance_measured_on": recent,
             },
-            "treatments": [("KARDEGIC 75 mg, poudre pour solution buvable", "64755969")],
+            "treatments": [
+                ("KARDEGIC 75 mg, poudre pour solution buvable", "64755969", "1 sachet le matin")
+            ],
         },
         {
             "traits": ("Nguyen", "Thomas", "Nguyen", "Thomas Minh", Sex.MALE),
@@ -219,14 +223,16 @@ def _patients() -> list[dict[str, Any]]:
             "place": ("44", "109", "064"),
             "extra": {"weight_kg": Decimal("70"), "height_cm": 170},
             "alds": [("Polyarthrite rhumatoïde évolutive", "M05")],
-            "treatments": [("NOVATREX 2,5 mg, comprimé", "67853564")],
+            "treatments": [("NOVATREX 2,5 mg, comprimé", "67853564", "4 cp 1 fois par semaine")],
         },
         {
             "traits": ("Mercier", "Louis", "Mercier", "Louis Henri", Sex.MALE),
             "birth": _years_ago(74, 2, 25),
             "place": ("67", "482", "190"),
             "extra": {"weight_kg": Decimal("79"), "height_cm": 172},
-            "treatments": [("AMIODARONE ALMUS 200 mg, comprimé sécable", "69364999")],
+            "treatments": [
+                ("AMIODARONE ALMUS 200 mg, comprimé sécable", "69364999", "1 cp le matin")
+            ],
             "pathologies": [("I48", "Fibrillation auriculaire")],
         },
         {
@@ -325,8 +331,8 @@ def demo_patients_load() -> int:
             LongTermCondition.objects.update_or_create(
                 patient=patient, label=label, defaults={"cim10_code": code}
             )
-        for label, cis in data.get("treatments", []):
+        for label, cis, posology in data.get("treatments", []):
             CurrentTreatment.objects.update_or_create(
-                patient=patient, label=label, defaults={"cis": cis}
+                patient=patient, label=label, defaults={"cis": cis, "posology": posology}
             )
     return len(patients)

@@ -14,6 +14,7 @@ from ordoclic_client import contract
 from origami.patients.models import CurrentTreatment, Patient
 
 from .models import AlertDecision, Decision, Prescription, PrescriptionLine
+from .posology import PosologyError, posology_parse
 
 _BREASTFEEDING = {
     "none": contract.Breastfeeding.NONE,
@@ -68,16 +69,27 @@ def recorded_treatment_ref(treatment: CurrentTreatment) -> str:
 
 
 def recorded_treatment_in(treatment: CurrentTreatment) -> contract.LineIn:
-    """A coded treatment of the host record as a current treatment. The record holds no
-    posology: one unit a day, no duration, is sent so that the analysis weighs its
-    interactions (current treatments are never checked for dose or patient context)."""
+    """A coded treatment of the host record as a current treatment, with the posology the
+    record gives (quick entry, e.g. « 4 cp 1 fois par semaine »): dose-dependent interactions
+    are then judged at the dose taken. Without one (or one that does not read), one unit a
+    day, no duration. Current treatments are never checked for dose or patient context."""
+    dose, unit, count, period = Decimal(1), "unité", 1, contract.FrequencyPeriod.DAY
+    if treatment.posology.strip():
+        try:
+            posology = posology_parse(treatment.posology, default_unit="unité")
+        except PosologyError:
+            pass  # validated when recorded; a record filled in elsewhere may not be
+        else:
+            dose, unit = posology.dose, posology.unit or "unité"
+            count = posology.frequency_count
+            period = contract.FrequencyPeriod(posology.frequency_period)
     return contract.LineIn(
         line_id=recorded_treatment_ref(treatment),
         drug=contract.DrugRef(code_system=contract.CodeSystem.CIS, code=treatment.cis),
-        dose=Decimal(1),
-        unit="unité",
-        frequency_count=1,
-        frequency_period=contract.FrequencyPeriod.DAY,
+        dose=dose,
+        unit=unit,
+        frequency_count=count,
+        frequency_period=period,
     )
 
 

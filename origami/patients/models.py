@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -270,6 +271,15 @@ class CurrentTreatment(models.Model):
     )
     label = models.CharField(_("traitement"), max_length=200)
     cis = models.CharField(_("code CIS"), max_length=8, blank=True)
+    posology = models.CharField(
+        _("posologie"),
+        max_length=200,
+        blank=True,
+        help_text=_(
+            "Facultative, en saisie rapide : « 1 cp le soir », « 4 cp 1 fois par semaine ». "
+            "Sans posologie, l'analyse compte une unité par jour."
+        ),
+    )
 
     class Meta:
         verbose_name = _("traitement en cours")
@@ -283,3 +293,12 @@ class CurrentTreatment(models.Model):
 
     def __str__(self) -> str:
         return self.label
+
+    def clean(self) -> None:
+        if self.posology.strip():
+            from prescriptions.posology import PosologyError, posology_parse
+
+            try:
+                posology_parse(self.posology)
+            except PosologyError as error:
+                raise ValidationError({"posology": str(error)}) from error

@@ -30,3 +30,16 @@ def test_the_database_refuses_impossible_values(fields):
     with pytest.raises(IntegrityError), transaction.atomic():
         PatientFactory(**fields)
     assert Patient.objects.count() == 0
+
+
+def test_a_recorded_treatment_posology_must_read_as_one():
+    from django.core.exceptions import ValidationError
+
+    from tests.factories import CurrentTreatmentFactory
+
+    treatment = CurrentTreatmentFactory.build(patient=PatientFactory(), posology="le soir")
+    with pytest.raises(ValidationError) as refused:
+        treatment.full_clean()
+    assert "commencer par une dose" in str(refused.value.message_dict["posology"])
+    treatment.posology = "1 cp le soir"
+    treatment.full_clean()

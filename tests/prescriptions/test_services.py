@@ -463,6 +463,30 @@ def test_an_allergy_recorded_after_the_analysis_makes_it_stale(
     assert prescription_screen(prescription=prescription).analysis_stale
 
 
+ASPEGIC = catalogue_drug("63936571")  # aspirin 1000 mg, analgesic doses
+
+
+@pytest.mark.parametrize(
+    ("posology", "level"),
+    [("10 cp 1 fois par semaine", "CI"), ("", "PE")],
+    ids=["25-mg-a-week", "no-posology-one-a-day"],
+)
+def test_a_recorded_methotrexate_is_judged_at_the_dose_its_posology_gives(
+    prescriber: Any, patient: Any, ordoclic: Any, posology: str, level: str
+) -> None:
+    """Methotrexate with analgesic aspirin: contraindicated above 20 mg a week. The record's
+    posology gives 25 mg a week; without one, one 2.5 mg tablet a day is 17.5 mg a week."""
+    CurrentTreatmentFactory(
+        patient=patient, label="NOVATREX 2,5 mg, comprimé", cis="67853564", posology=posology
+    )
+    prescription = draft_for(prescriber, patient)
+    add(prescription, prescriber, ASPEGIC, "1 sachet 3 fois par jour 5j")
+    screen = analysed(prescription, prescriber)
+
+    [view] = [v for v in screen.alerts if "méthotrexate" in v.alert.title.lower()]
+    assert view.alert.level == level
+
+
 def test_an_uncoded_recorded_treatment_is_reported_as_not_analysed(
     prescriber: Any, patient: Any, ordoclic: Any
 ) -> None:
