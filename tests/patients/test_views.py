@@ -62,7 +62,7 @@ def test_patient_page_shows_the_safety_data(logged_in_client):
         creatinine_clearance=25, creatinine_clearance_measured_on="2026-11-02", pregnancy_weeks=None
     )
     AllergyFactory(patient=patient, substance="AINS", reaction="Bronchospasme")
-    CurrentTreatmentFactory(patient=patient)
+    CurrentTreatmentFactory(patient=patient, posology="1 cp le soir")
     client = logged_in_client(PrescriberFactory())
 
     response = client.get(reverse("patients:detail", args=[patient.pk]))
@@ -72,6 +72,7 @@ def test_patient_page_shows_the_safety_data(logged_in_client):
     assert "AINS" in body
     assert "Insuffisance rénale sévère" in body
     assert "COUMADINE" in body
+    assert "1 cp le soir" in body
     assert 'hx-history="false"' in body
 
 
