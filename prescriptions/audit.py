@@ -20,6 +20,7 @@ from practitioners.models import Role
 
 from .lookup import number_normalise
 from .models import AuditEvent
+from .records import audit_record
 
 ACTION_LABELS: dict[str, Any] = {
     "draft_created": _("Brouillon créé"),
@@ -220,6 +221,6 @@ def audit_csv_rows(events: Iterable[AuditEvent]) -> Iterator[str]:
 
 def audit_export_record(*, acting_user: Any, filters: AuditFilters) -> None:
     _check_admin(acting_user)
-    AuditEvent.objects.create(
+    audit_record(
         actor=acting_user, action="audit_exported", prescription=None, details=filters.as_details()
     )

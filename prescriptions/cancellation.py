@@ -24,7 +24,6 @@ from ordoclic_client.results import Ok, Rejected, Unavailable
 
 from .backoff import retry_delay
 from .models import (
-    AuditEvent,
     BusinessStatus,
     Cancellation,
     CancellationReason,
@@ -33,6 +32,7 @@ from .models import (
     Prescription,
     TransmissionStatus,
 )
+from .records import audit_record
 from .selectors import prescription_lock_for_change
 from .services import PrescriptionError, ordoclic_for_request
 
@@ -57,16 +57,6 @@ def _client() -> OrdoclicClient:
     from origami.ordoclic import get_client
 
     return get_client()
-
-
-def _audit(*, actor: Any, action: str, prescription: Prescription, details: dict[str, Any]) -> None:
-    AuditEvent.objects.create(
-        actor=actor,
-        action=action,
-        prescription=prescription,
-        exercise_context_id=prescription.exercise_context_id,
-        details=details,
-    )
 
 
 def cancellation_refusal_reason(prescription: Prescription) -> str:
@@ -128,7 +118,7 @@ def prescription_cancel(
         requested_by=acting_user,
         next_attempt_at=timezone.now(),
     )
-    _audit(
+    audit_record(
         actor=acting_user,
         action="cancel_requested",
         prescription=locked,
@@ -251,7 +241,7 @@ def _refuse(cancellation: Cancellation, *, message: str, actor: Any) -> None:
     cancellation.save(
         update_fields=["status", "last_error", "next_attempt_at", "completed_at", "updated_at"]
     )
-    _audit(
+    audit_record(
         actor=actor,
         action="cancel_refused",
         prescription=cancellation.prescription,
@@ -295,7 +285,7 @@ def prescription_mark_cancelled(
     prescription.save(update_fields=["status", "cancelled_at", "updated_at"])
     if cancellation is not None:
         _complete(cancellation)
-    _audit(
+    audit_record(
         actor=None,
         action="replaced" if replaced else "cancelled",
         prescription=prescription,

@@ -71,7 +71,13 @@ from .models import (
     SubmissionStatus,
     TransmissionStatus,
 )
-from .records import AnalysisRows, analysis_rows, analysis_rows_save, audit_event
+from .records import (
+    AnalysisRows,
+    analysis_rows,
+    analysis_rows_save,
+    audit_event,
+    audit_record,
+)
 from .rules import level_needs_decision, level_needs_justification
 from .selectors import (
     analysis_request_for,
@@ -753,11 +759,10 @@ def _requeue(*, submission: Submission, prescription: Prescription, acting_user:
     prescription.transmission_status = TransmissionStatus.QUEUED
     prescription.transmission_error = ""
     prescription.save(update_fields=["transmission_status", "transmission_error", "updated_at"])
-    AuditEvent.objects.create(
+    audit_record(
         actor=acting_user,
         action="submission_requeued",
         prescription=prescription,
-        exercise_context_id=prescription.exercise_context_id,
         details={"submission": submission.pk, "attempts_before": held_after},
     )
     _enqueue_on_commit(submission)

@@ -25,7 +25,6 @@ from ordoclic_client.results import Ok, Rejected, Unavailable
 
 from .cancellation import cancellation_refuse_dispensed, prescription_mark_cancelled
 from .models import (
-    AuditEvent,
     BusinessStatus,
     DispensingStatus,
     LineDispensingStatus,
@@ -33,6 +32,7 @@ from .models import (
     PrescriptionLine,
     TransmissionStatus,
 )
+from .records import audit_record
 
 logger = logging.getLogger(__name__)
 
@@ -155,11 +155,10 @@ def _audit(
     event_id: str,
     details: dict[str, Any],
 ) -> None:
-    AuditEvent.objects.create(
+    audit_record(
         actor=None,
         action=action,
         prescription=prescription,
-        exercise_context_id=prescription.exercise_context_id,
         details={"source": source.value, "event_id": event_id, **details},
     )
 

@@ -20,12 +20,12 @@ from django.utils.translation import gettext as _
 from practitioners.models import Role
 
 from .models import (
-    AuditEvent,
     BusinessStatus,
     CancellationStatus,
     DispensingStatus,
     Prescription,
 )
+from .records import audit_record
 
 NUMBER_PATTERN = re.compile(r"^[A-Z0-9]{4,64}$")
 # What people type between the characters of a number read out on the phone.
@@ -98,16 +98,6 @@ def lookup_rate_check(*, user: Any) -> None:
         )
 
 
-def _audit(*, actor: Any, action: str, prescription: Prescription | None, **details: Any) -> None:
-    AuditEvent.objects.create(
-        actor=actor,
-        action=action,
-        prescription=prescription,
-        exercise_context_id=prescription.exercise_context_id if prescription else None,
-        details=details,
-    )
-
-
 def _find(number: str) -> Prescription | None:
     return (
         Prescription.objects.select_related("prescriber__user", "exercise_context", "patient")
@@ -140,15 +130,19 @@ def prescription_lookup(*, acting_user: Any, raw_number: str) -> LookupResult | 
     try:
         number = _checked_number(raw_number)
     except LookupRefused:
-        _audit(actor=acting_user, action="staff_lookup", prescription=None, outcome="malformed")
+        audit_record(
+            actor=acting_user,
+            action="staff_lookup",
+            prescription=None,
+            details={"outcome": "malformed"},
+        )
         raise
     prescription = _find(number)
-    _audit(
+    audit_record(
         actor=acting_user,
         action="staff_lookup",
         prescription=prescription,
-        outcome="found" if prescription else "unknown",
-        number=number,
+        details={"outcome": "found" if prescription else "unknown", "number": number},
     )
     return _result(prescription) if prescription else None
 
@@ -169,12 +163,11 @@ def prescription_patient_reveal(
     prescription = _find(number)
     if prescription is None:
         return None
-    _audit(
+    audit_record(
         actor=acting_user,
         action="patient_name_revealed",
         prescription=prescription,
-        number=number,
-        reason=reason[:500],
+        details={"number": number, "reason": reason[:500]},
     )
     result = _result(prescription)
     patient = prescription.patient

@@ -12,6 +12,19 @@ from ordoclic_client.results import Ok, Rejected, Unavailable
 from .models import Alert, AnalysisOutcome, AnalysisRun, AuditEvent, Prescription
 
 
+def audit_record(
+    *,
+    actor: Any,
+    action: str,
+    prescription: Prescription | None,
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Write an audit row now (``audit_event`` builds one for a batch to save later)."""
+    event = audit_event(actor=actor, action=action, prescription=prescription, details=details)
+    event.save()
+    return event
+
+
 def audit_event(
     *,
     actor: Any,

@@ -22,7 +22,6 @@ from .cancellation import (
     prescription_cancel,
 )
 from .models import (
-    AuditEvent,
     BusinessStatus,
     Cancellation,
     CancellationReason,
@@ -32,6 +31,7 @@ from .models import (
     PrescriptionLine,
     TransmissionStatus,
 )
+from .records import audit_record
 from .selectors import prescription_lock_for_change, user_may_change
 from .services import PrescriptionError, prescription_create_draft
 
@@ -61,16 +61,6 @@ LINE_FIELDS = [
     "ald",
     "instructions",
 ]
-
-
-def _audit(*, actor: Any, action: str, prescription: Prescription, **details: Any) -> None:
-    AuditEvent.objects.create(
-        actor=actor,
-        action=action,
-        prescription=prescription,
-        exercise_context_id=prescription.exercise_context_id,
-        details=details,
-    )
 
 
 def replacement_of(prescription: Prescription) -> Prescription | None:
@@ -117,7 +107,9 @@ def prescription_reissue(*, prescription: Prescription, acting_user: Any) -> Pre
             for line in old.lines.order_by("position", "pk")
         ]
     )
-    _audit(actor=acting_user, action="reissued", prescription=old, replacement=new.pk)
+    audit_record(
+        actor=acting_user, action="reissued", prescription=old, details={"replacement": new.pk}
+    )
     return new
 
 
@@ -163,13 +155,15 @@ def _dispensed_meanwhile(*, old: Prescription, new: Prescription, acting_user: A
         last_error=cancellation_refusal_reason(old) or dispensed_refusal(old),
         completed_at=timezone.now(),
     )
-    _audit(
+    audit_record(
         actor=None,
         action="cancel_refused",
         prescription=old,
-        cancellation=cancellation.pk,
-        replacement=new.pk,
-        reason="dispensed before the replacement was registered",
+        details={
+            "cancellation": cancellation.pk,
+            "replacement": new.pk,
+            "reason": "dispensed before the replacement was registered",
+        },
     )
     return cancellation
 
@@ -200,9 +194,9 @@ def reissue_keep_both(*, prescription: Prescription, acting_user: Any) -> None:
     if pending is None:
         return
     Cancellation.objects.filter(pk=pending.pk).update(acknowledged_at=timezone.now())
-    _audit(
+    audit_record(
         actor=acting_user,
         action="replacement_kept_both",
         prescription=prescription,
-        replaced=prescription.replaces_id,
+        details={"replaced": prescription.replaces_id},
     )

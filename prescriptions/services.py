@@ -36,7 +36,7 @@ from .models import (
     TransmissionStatus,
 )
 from .posology import Posology, PosologyError, posology_parse, posology_sentence
-from .records import analysis_rows, analysis_rows_save, audit_event
+from .records import analysis_rows, analysis_rows_save, audit_record
 from .rules import level_needs_justification, non_substitution_error
 from .selectors import (
     analysis_request_for,
@@ -79,16 +79,6 @@ def ordoclic_for_request() -> OrdoclicClient:
     )
 
 
-def _audit(
-    *,
-    actor: Any,
-    action: str,
-    prescription: Prescription | None,
-    details: dict[str, Any] | None = None,
-) -> None:
-    audit_event(actor=actor, action=action, prescription=prescription, details=details).save()
-
-
 def _locked_draft(*, prescription_id: int, acting_user: Any, version: int | None) -> Prescription:
     """The draft, locked for this transaction, after the ownership and version checks."""
     prescription = prescription_lock_for_change(prescription_id=prescription_id, user=acting_user)
@@ -127,7 +117,7 @@ def prescription_create_draft(
         exercise_context=exercise_context,
         replaces=replaces,
     )
-    _audit(actor=acting_user, action="draft_created", prescription=prescription)
+    audit_record(actor=acting_user, action="draft_created", prescription=prescription)
     return prescription
 
 
@@ -253,7 +243,7 @@ def prescription_line_add(
         **values,
     )
     _bump(locked)
-    _audit(
+    audit_record(
         actor=acting_user,
         action="line_added",
         prescription=locked,
@@ -278,7 +268,7 @@ def prescription_line_update(
         setattr(line, name, value)
     line.save()
     _bump(locked)
-    _audit(
+    audit_record(
         actor=acting_user,
         action="line_updated",
         prescription=locked,
@@ -295,7 +285,7 @@ def prescription_line_remove(*, line: PrescriptionLine, acting_user: Any, versio
     line_id = line.pk
     PrescriptionLine.objects.filter(pk=line_id, prescription=locked).delete()
     _bump(locked)
-    _audit(
+    audit_record(
         actor=acting_user,
         action="line_removed",
         prescription=locked,
@@ -331,7 +321,7 @@ def prescription_options_update(
         ]
     )
     _bump(locked)
-    _audit(
+    audit_record(
         actor=acting_user,
         action="options_updated",
         prescription=locked,
@@ -438,7 +428,7 @@ def alert_decide(
         exercise_context_id=locked.exercise_context_id,
         version=locked.version,
     )
-    _audit(
+    audit_record(
         actor=acting_user,
         action="alert_decided",
         prescription=locked,
@@ -462,7 +452,7 @@ def prescription_analysis_waive(
     )
     locked.analysis_waived_version = locked.version
     locked.save(update_fields=["analysis_waived_version", "updated_at"])
-    _audit(
+    audit_record(
         actor=acting_user,
         action="analysis_waived",
         prescription=locked,
@@ -539,7 +529,7 @@ def _sign(
         external_id=prescription.external_id,
         next_attempt_at=now,
     )
-    _audit(
+    audit_record(
         actor=acting_user,
         action="signed",
         prescription=prescription,

@@ -39,8 +39,8 @@ def detail(request: HtmxHttpRequest, patient_id: int) -> HttpResponse:
 def _trace_read(*, patient: Patient, user: Any) -> None:
     """Who opened which patient record, in the audit trail with the prescriptions' events (the
     patient's id only, never their identity)."""
-    from prescriptions.records import audit_event  # the trail lives with the prescriptions
+    from prescriptions.records import audit_record  # the trail lives with the prescriptions
 
-    audit_event(
+    audit_record(
         actor=user, action="patient_viewed", prescription=None, details={"patient": patient.pk}
-    ).save()
+    )
