@@ -321,6 +321,10 @@ def options_update(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         exercise_context = ExerciseContext.objects.filter(
             pk=int(context_id), practitioner=prescription.prescriber, is_active=True
         ).first()
+    # The form posts the place with every change (a ticked box too): only a new place counts.
+    place_changed = (
+        exercise_context is not None and exercise_context.pk != prescription.exercise_context_id
+    )
     try:
         services.prescription_options_update(
             prescription=prescription,
@@ -333,7 +337,8 @@ def options_update(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     except services.PrescriptionError as error:
         prescription.refresh_from_db()
         return _render_editor(request, prescription, changed=False, error=error.message)
-    if exercise_context is not None and prescription.prescriber.user_id == request.user.pk:
+    if place_changed and prescription.prescriber.user_id == request.user.pk:
+        assert exercise_context is not None
         # Chosen on the prescription: also the prescriber's context for the session.
         exercise_context_use(
             request, practitioner=prescription.prescriber, exercise_context_id=exercise_context.pk

@@ -433,3 +433,13 @@ def test_the_place_chosen_on_a_prescription_becomes_the_sessions_place(
     assert "<strong>SAMU 75</strong>" in page
     prescriber.practitioner.refresh_from_db()
     assert prescriber.practitioner.last_exercise_context == second
+
+    # Ticking a box posts the same place again: no new choice is recorded, the bar is left alone.
+    response = client.post(
+        reverse("prescriptions:options", args=[prescription.pk]),
+        {"version": prescription.version, "exercise_context": second.pk, "objection": "on"},
+        **HTMX,
+    )
+    assert response.status_code == 200
+    assert 'id="context-switcher"' not in response.content.decode()
+    assert prescriber.account_events.filter(kind="exercise_context_chosen").count() == 1
