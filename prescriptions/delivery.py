@@ -77,6 +77,7 @@ from .records import (
     analysis_rows_save,
     audit_event,
     audit_record,
+    decision_record,
 )
 from .rules import level_needs_decision, level_needs_justification
 from .selectors import (
@@ -457,6 +458,22 @@ def undecided_alerts(
     return _undecided(run.alerts.all().order_by("pk"), decisions)
 
 
+def held_alerts(
+    *, prescription: Prescription, decisions: dict[str, AlertDecision] | None = None
+) -> list[Alert]:
+    """The alerts the analysis before sending found that wait for the prescriber (the latest
+    run of the signed version), each with ``needs_justification`` for the form."""
+    run = (
+        AnalysisRun.objects.filter(prescription=prescription, version=prescription.version)
+        .order_by("-pk")
+        .first()
+    )
+    alerts = undecided_alerts(prescription=prescription, run=run, decisions=decisions)
+    for alert in alerts:
+        alert.needs_justification = level_needs_justification(alert.level)  # type: ignore[attr-defined]
+    return alerts
+
+
 def _undecided(alerts: Iterable[Alert], decisions: dict[str, AlertDecision]) -> list[Alert]:
     return [
         alert
@@ -701,30 +718,20 @@ def submission_release(
     submission = Submission.objects.select_for_update().get(prescription=locked)
     if submission.status != SubmissionStatus.HELD:
         raise DeliveryError(_("Cette ordonnance n'attend plus votre décision."))
-    run = (
-        AnalysisRun.objects.filter(prescription=locked, version=locked.version)
-        .order_by("-pk")
-        .first()
-    )
-    for alert in undecided_alerts(prescription=locked, run=run):
+    for alert in held_alerts(prescription=locked):
         reason = reasons.get(alert.pk, "").strip()
-        if level_needs_justification(alert.level) and not reason:
+        if alert.needs_justification and not reason:  # type: ignore[attr-defined]
             raise DeliveryError(
                 _("Justifiez le maintien : c'est obligatoire pour une alerte de niveau %(level)s.")
                 % {"level": alert.level},
                 field=f"reason-{alert.pk}",
             )
-        AlertDecision.objects.create(
+        decision_record(
             alert=alert,
             prescription=locked,
-            ordoclic_alert_id=alert.ordoclic_alert_id,
-            level=alert.level,
-            alert_payload=alert.raw,
             decision=Decision.MAINTAIN,
             reason=reason,
-            decided_by=acting_user,
-            exercise_context_id=locked.exercise_context_id,
-            version=locked.version,
+            acting_user=acting_user,
         )
     _requeue(submission=submission, prescription=locked, acting_user=acting_user)
     return submission

@@ -9,7 +9,45 @@ from typing import Any, assert_never
 
 from ordoclic_client.results import Ok, Rejected, Unavailable
 
-from .models import Alert, AnalysisOutcome, AnalysisRun, AuditEvent, Prescription
+from .models import (
+    Alert,
+    AlertDecision,
+    AnalysisOutcome,
+    AnalysisRun,
+    AuditEvent,
+    Prescription,
+)
+
+
+def decision_record(
+    *, alert: Alert, prescription: Prescription, decision: str, reason: str, acting_user: Any
+) -> AlertDecision:
+    """The prescriber's call on an alert of the prescription's current version (append-only),
+    and its audit event. The caller has locked the prescription and checked the reason."""
+    made = AlertDecision.objects.create(
+        alert=alert,
+        prescription=prescription,
+        ordoclic_alert_id=alert.ordoclic_alert_id,
+        level=alert.level,
+        alert_payload=alert.raw,
+        decision=decision,
+        reason=reason,
+        decided_by=acting_user,
+        exercise_context_id=prescription.exercise_context_id,
+        version=prescription.version,
+    )
+    audit_record(
+        actor=acting_user,
+        action="alert_decided",
+        prescription=prescription,
+        details={
+            "alert": alert.ordoclic_alert_id,
+            "level": alert.level,
+            "decision": decision,
+            "version": prescription.version,
+        },
+    )
+    return made
 
 
 def audit_record(

@@ -36,7 +36,7 @@ from .models import (
     TransmissionStatus,
 )
 from .posology import Posology, PosologyError, posology_parse, posology_sentence
-from .records import analysis_rows, analysis_rows_save, audit_record
+from .records import analysis_rows, analysis_rows_save, audit_record, decision_record
 from .rules import level_needs_justification, non_substitution_error
 from .selectors import (
     analysis_request_for,
@@ -416,30 +416,9 @@ def alert_decide(
             % {"level": alert.level},
             field="reason",
         )
-    made = AlertDecision.objects.create(
-        alert=alert,
-        prescription=locked,
-        ordoclic_alert_id=alert.ordoclic_alert_id,
-        level=alert.level,
-        alert_payload=alert.raw,
-        decision=decision,
-        reason=reason,
-        decided_by=acting_user,
-        exercise_context_id=locked.exercise_context_id,
-        version=locked.version,
+    return decision_record(
+        alert=alert, prescription=locked, decision=decision, reason=reason, acting_user=acting_user
     )
-    audit_record(
-        actor=acting_user,
-        action="alert_decided",
-        prescription=locked,
-        details={
-            "alert": alert.ordoclic_alert_id,
-            "level": alert.level,
-            "decision": decision,
-            "version": locked.version,
-        },
-    )
-    return made
 
 
 @transaction.atomic

@@ -24,7 +24,14 @@ from practitioners.selectors import current_exercise_context, exercise_contexts_
 from practitioners.views import exercise_context_use
 
 from . import services
-from .models import Alert, NonSubstitutableReason, Prescription, PrescriptionLine
+from .delivery import held_alerts
+from .models import (
+    Alert,
+    NonSubstitutableReason,
+    Prescription,
+    PrescriptionLine,
+    TransmissionStatus,
+)
 from .selectors import (
     LIST_FILTERS,
     latest_decisions,
@@ -130,38 +137,28 @@ def prescription_create(request: HtmxHttpRequest, patient_id: int) -> HttpRespon
     return redirect(url)
 
 
-def _held_alerts(prescription: Prescription) -> list[Alert]:
-    """The alerts a consolidation found that wait for the prescriber's decision."""
-    if prescription.transmission_status != "held":
-        return []
-    from .delivery import undecided_alerts
-
-    run = prescription.analysis_runs.order_by("-pk").first()
-    return undecided_alerts(prescription=prescription, run=run)
-
-
 @require_GET
 @prescriber_required
 def prescription_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     prescription = prescription_get_for(user=request.user, pk=pk)
     if prescription.is_draft:
         return render(request, "prescriptions/screen.html", _screen_context(request, prescription))
+    decisions = latest_decisions(prescription=prescription)
+    held = prescription.transmission_status == TransmissionStatus.HELD
     return render(
         request,
         "prescriptions/detail.html",
         {
             "prescription": prescription,
             "qr": _qr_data_uri(prescription),
-            "decisions": [
-                d
-                for d in latest_decisions(prescription=prescription).values()
-                if d.decision == "maintain"
-            ],
+            "decisions": [d for d in decisions.values() if d.decision == "maintain"],
             "lines": list(prescription.lines.all()),
             "attempts": list(prescription.submission.attempt_log.all())
             if hasattr(prescription, "submission")
             else [],
-            "held_alerts": _held_alerts(prescription),
+            "held_alerts": held_alerts(prescription=prescription, decisions=decisions)
+            if held
+            else [],
         },
     )
 

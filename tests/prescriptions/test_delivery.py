@@ -178,6 +178,10 @@ def test_consolidation_holds_a_prescription_with_an_undecided_contraindication(
     submission.refresh_from_db()
     assert submission.status == SubmissionStatus.QUEUED
     assert enqueued[-1][0] == submission.pk
+    # the prescriber's decision is in the trail like one taken on the draft
+    [decided] = prescription.audit_events.filter(action="alert_decided", actor=martin)
+    assert decided.details["decision"] == "maintain"
+    assert decided.details["level"] == "CI"
     delivery.submission_send(submission_id=submission.pk)
     prescription.refresh_from_db()
     assert prescription.transmission_status == TransmissionStatus.REGISTERED
