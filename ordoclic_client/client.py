@@ -52,7 +52,7 @@ from ordoclic_client.exceptions import (
     status_error_class,
 )
 from ordoclic_client.models import AuthResponse, Entity, Professional
-from ordoclic_client.results import FieldError, Ok, Rejected, Result, Unavailable
+from ordoclic_client.results import CIRCUIT_OPEN, FieldError, Ok, Rejected, Result, Unavailable
 
 logger = logging.getLogger(__name__)
 
@@ -505,7 +505,7 @@ def _transport_reason(exc: httpx.TransportError) -> str:
 def _to_result(exc: OrdoclicError) -> Unavailable | Rejected:
     match exc:
         case CircuitOpenError(retry_after=retry_after):
-            return Unavailable("circuit open", retry_after=retry_after)
+            return Unavailable(CIRCUIT_OPEN, retry_after=retry_after)
         case APIConnectionError(sent=sent):
             return Unavailable(exc.message, sent=sent)
         case RateLimitError(retry_after=retry_after):

@@ -16,6 +16,9 @@ from typing import Generic, TypeAlias, TypeVar
 
 T = TypeVar("T")
 
+# The reason of an Unavailable the circuit breaker gave without sending anything.
+CIRCUIT_OPEN = "circuit open"
+
 
 @dataclass(frozen=True, slots=True)
 class FieldError:
@@ -56,6 +59,11 @@ class Unavailable:
     reason: str
     retry_after: float | None = None
     sent: bool = False
+
+    @property
+    def refused_by_breaker(self) -> bool:
+        """Nothing was sent: the shared breaker is open (not a failed attempt)."""
+        return self.reason == CIRCUIT_OPEN and not self.sent
 
 
 Result: TypeAlias = Ok[T] | Rejected | Unavailable

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ordoclic_client import Professional
-from ordoclic_client.results import Ok, Rejected, Result, Unavailable
+from ordoclic_client.results import CIRCUIT_OPEN, Ok, Rejected, Result, Unavailable
 from origami.ordoclic import get_client
 
 from .models import AccountEventKind, OrdoclicLinkStatus, Practitioner, User
@@ -163,7 +163,7 @@ def _validate(rpps: str) -> Result[Professional]:
 def _unavailable_cause(unavailable: Unavailable) -> str:
     """The client's technical reason, said in French."""
     reason = unavailable.reason
-    if reason == "circuit open":
+    if reason == CIRCUIT_OPEN:
         return _("trop d'échecs récents, les appels sont suspendus un moment")
     if reason.startswith("connect") or reason == "connection refused":
         return _("connexion impossible")

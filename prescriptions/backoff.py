@@ -10,8 +10,13 @@ delay is at least that, still capped.
 from __future__ import annotations
 
 import random
+from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db.models import Q
+
+# A task may run a little before the time kept in the row (clocks, broker rounding).
+DUE_TOLERANCE = timedelta(seconds=1)
 
 _rng = random.SystemRandom()
 
@@ -36,3 +41,8 @@ def retry_delay(*, attempts: int, retry_after: float | None) -> float:
     if retry_after is not None and retry_after > 0:
         delay = max(delay, min(float(retry_after), cap))
     return delay
+
+
+def due(now: datetime) -> Q:
+    """Rows of an outbox (submissions, cancellations) whose next attempt time has come."""
+    return Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now + DUE_TOLERANCE)

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from ordoclic_client import OrdoclicClient
 from ordoclic_client.results import Ok, Rejected, Unavailable
 
-from .backoff import retry_delay
+from .backoff import due, retry_delay
 from .models import (
     BusinessStatus,
     Cancellation,
@@ -155,8 +155,9 @@ def cancellation_send(*, cancellation_id: int, within_request: bool = False) -> 
     refreshed: Prescription | None = None
     with transaction.atomic():
         cancellation = (
+            # Due only: a duplicated task (the sweeper's, a retry's) finds nothing to do.
             Cancellation.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(pk=cancellation_id, status=CancellationStatus.QUEUED)
+            .filter(due(timezone.now()), pk=cancellation_id, status=CancellationStatus.QUEUED)
             .select_related("prescription__prescriber")
             .first()
         )
@@ -170,7 +171,9 @@ def cancellation_send(*, cancellation_id: int, within_request: bool = False) -> 
             reason=cancellation.reason,
             comment=cancellation.comment,
         )
-        cancellation.attempts += 1
+        # Refused by the open breaker, nothing sent: not an attempt (as for submissions).
+        if not (isinstance(result, Unavailable) and result.refused_by_breaker):
+            cancellation.attempts += 1
         delay: float | None = None
         match result:
             case Ok(value=registered):
@@ -192,7 +195,7 @@ def cancellation_send(*, cancellation_id: int, within_request: bool = False) -> 
                 if dispensed:
                     refreshed = prescription
             case Unavailable(reason=why, retry_after=retry_after):
-                delay = retry_delay(attempts=cancellation.attempts, retry_after=retry_after)
+                delay = retry_delay(attempts=max(1, cancellation.attempts), retry_after=retry_after)
                 cancellation.next_attempt_at = timezone.now() + timedelta(seconds=delay)
                 cancellation.last_error = why[:2000]
                 cancellation.save(update_fields=["attempts", "next_attempt_at", "last_error"])

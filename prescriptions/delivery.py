@@ -53,10 +53,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ordoclic_client import OrdoclicClient, contract
-from ordoclic_client.results import Ok, Rejected, Result, Unavailable
+from ordoclic_client.results import CIRCUIT_OPEN, Ok, Rejected, Result, Unavailable
 
 from . import payloads
-from .backoff import retry_delay
+from .backoff import due, retry_delay
 from .models import (
     Alert,
     AlertDecision,
@@ -92,10 +92,6 @@ from .selectors import (
 
 logger = logging.getLogger(__name__)
 
-# What the client answers when its breaker refuses a call without sending it.
-CIRCUIT_OPEN_REASON = "circuit open"
-# A task may run a little before the time kept in the row (clocks, broker rounding).
-DUE_TOLERANCE = timedelta(seconds=1)
 # Below this much budget left, the signing request stops and leaves the rest to the workers.
 MIN_CALL_BUDGET = 0.2
 ENQUEUED_KEY = "delivery:enqueued:{id}"
@@ -148,7 +144,7 @@ def _breaker_wait(client: OrdoclicClient) -> float | None:
 
 
 def _out_of_budget() -> Unavailable:
-    return Unavailable(reason=CIRCUIT_OPEN_REASON, retry_after=None, sent=False)
+    return Unavailable(reason=CIRCUIT_OPEN, retry_after=None, sent=False)
 
 
 @dataclass(frozen=True)
@@ -232,8 +228,7 @@ def _claim(*, submission_id: int, size: int) -> list[Submission]:
     ones, skipping rows another attempt holds. One query, which also reads what the attempts
     need: the prescription, its prescriber and patient, and whether it was tried before."""
     now = timezone.now()
-    due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now + DUE_TOLERANCE)
-    wanted = Q(pk=submission_id) & due
+    wanted = Q(pk=submission_id) & due(now)
     claim = Submission.objects.select_for_update(skip_locked=True, of=("self",))
     if size > 1:
         settled = now - timedelta(seconds=settings.ORDOCLIC_REQUEST_BUDGET)
@@ -376,7 +371,7 @@ def _attempt(*, submission: Submission, budget: _Budget, first: bool, rows: _Row
 
 
 def _unavailable(result: Unavailable) -> _Step:
-    if result.reason == CIRCUIT_OPEN_REASON and not result.sent:
+    if result.refused_by_breaker:
         # Refused by the breaker (or no budget left) before anything was sent: not an attempt.
         return _Step(kind="postponed", retry_after=result.retry_after)
     return _Step(

@@ -4,13 +4,23 @@ cancellation racing a pharmacist resolves to one clear outcome."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
+import redis
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
-from ordoclic_client import contract
+from ordoclic_client import (
+    OrdoclicClient,
+    PartnerCredentials,
+    RedisBreaker,
+    build_http_client,
+    contract,
+)
+from origami.ordoclic import override_client
 from prescriptions.cancellation import cancellation_send, cancellations_due
 from prescriptions.dispensing import Source, dispensing_apply
 from prescriptions.followup_tasks import cancellation_send_task, cancellations_sweep
@@ -142,6 +152,56 @@ def test_queued_when_ordoclic_is_down_then_sent_by_the_task(
     assert ledger_entry(served_ordoclic, prescription)["cancelled"] == 1
     assert cancellations_due() == []
     assert cancellations_sweep() == 0
+
+
+def test_a_task_before_its_time_does_nothing_and_a_breaker_refusal_is_not_an_attempt(
+    served_ordoclic: Any,
+    martin: Any,
+    logged_in_client: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    prescription = registered_prescription(user=martin)
+    faults(served_ordoclic, "down")
+    with django_capture_on_commit_callbacks(execute=True):
+        post_cancel(logged_in_client(martin), prescription, reason="duplicate")
+    cancellation = Cancellation.objects.get()
+    assert cancellation.attempts == 1
+    faults(served_ordoclic, "ok")
+
+    # A duplicated task (the sweeper's and the retry's) before the retry time: nothing sent.
+    Cancellation.objects.filter(pk=cancellation.pk).update(
+        next_attempt_at=timezone.now() + timedelta(minutes=5)
+    )
+    assert cancellation_send_task(cancellation.pk) == "skipped"
+    assert ledger_entry(served_ordoclic, prescription)["cancelled"] == 0
+
+    # Due, but the shared breaker is open: postponed, not counted.
+    Cancellation.objects.filter(pk=cancellation.pk).update(next_attempt_at=timezone.now())
+    breaker = RedisBreaker(
+        redis.Redis.from_url(settings.REDIS_URL), name="test-cancel-open", reset_seconds=60
+    )
+    breaker.reset()
+    client = OrdoclicClient(
+        http=build_http_client(base_url=served_ordoclic.base_url),
+        credentials=PartnerCredentials(
+            partner_id=served_ordoclic.partner_id,
+            private_key_pem=served_ordoclic.private_key_pem,
+        ),
+        breaker=breaker,
+    )
+    try:
+        for _ in range(3):
+            breaker.record_failure("test: Ordoclic down")
+        with override_client(client):
+            assert cancellation_send(cancellation_id=cancellation.pk) is not None
+    finally:
+        breaker.reset()
+        client.close()
+    cancellation.refresh_from_db()
+    assert (cancellation.status, cancellation.attempts) == ("queued", 1)
+    assert cancellation.next_attempt_at is not None
+    assert cancellation.next_attempt_at > timezone.now()
+    assert ledger_entry(served_ordoclic, prescription)["cancelled"] == 0
 
 
 def test_a_dispensing_event_refuses_a_queued_cancellation(
