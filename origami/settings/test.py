@@ -10,10 +10,14 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 WHITENOISE_AUTOREFRESH = True
+# Not the development app's Redis database (/0): the tests' cache, circuit breaker and broker
+# live in their own, unless REDIS_URL says otherwise.
+REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/15")
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": env_str("REDIS_URL", "redis://127.0.0.1:6379/15"),
+        "LOCATION": REDIS_URL,
         "KEY_PREFIX": "origami-test",
     }
 }
