@@ -736,15 +736,9 @@ def submission_release(
 def submission_requeue(*, submission_id: int, acting_user: Any | None) -> Submission:
     """An administrator sends a held submission again (after the cause was fixed): its
     attempt count starts over; the next attempt analyses it again before sending."""
-    if acting_user is not None and not (
-        getattr(acting_user, "is_superuser", False) or getattr(acting_user, "role", "") == "admin"
-    ):
+    if acting_user is not None and not (acting_user.is_superuser or acting_user.is_admin_role):
         raise PermissionDenied
-    submission = (
-        Submission.objects.select_for_update(of=("self",))
-        .select_related("prescription")
-        .get(pk=submission_id)
-    )
+    submission = Submission.objects.select_for_update().get(pk=submission_id)
     if submission.status != SubmissionStatus.HELD:
         raise DeliveryError(_("Cette transmission n'est pas en attente."))
     prescription = Prescription.objects.select_for_update().get(pk=submission.prescription_id)
