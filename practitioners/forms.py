@@ -71,7 +71,31 @@ def am_number_field() -> forms.CharField:
     )
 
 
-class ExerciseContextForm(forms.ModelForm):
+class FinessOrAmNumberMixin:
+    """The place's identifiers, as typed (spaces, lower case) and checked: a FINESS or a
+    number Assurance Maladie, at least one of the two."""
+
+    cleaned_data: dict[str, Any]
+    errors: Any
+
+    def clean_finess(self) -> str:
+        value = self.cleaned_data.get("finess") or ""
+        return clean_finess(value) if value.strip() else ""
+
+    def clean_am_number(self) -> str:
+        value = self.cleaned_data.get("am_number") or ""
+        return clean_am_number(value) if value.strip() else ""
+
+    def finess_or_am_number_error(self, data: dict[str, Any]) -> str:
+        """The message when neither was given (and neither was refused on its own)."""
+        if "finess" in self.errors or "am_number" in self.errors:
+            return ""
+        if data.get("finess") or data.get("am_number"):
+            return ""
+        return str(_("Renseignez un numéro FINESS ou un numéro Assurance Maladie."))
+
+
+class ExerciseContextForm(FinessOrAmNumberMixin, forms.ModelForm):
     finess = finess_field(_("Établissement : 9 caractères (2A / 2B en Corse)."))
     am_number = am_number_field()
 
@@ -88,24 +112,14 @@ class ExerciseContextForm(forms.ModelForm):
             "is_active",
         ]
 
-    def clean_finess(self) -> str:
-        value = self.cleaned_data.get("finess") or ""
-        return clean_finess(value) if value.strip() else ""
-
-    def clean_am_number(self) -> str:
-        value = self.cleaned_data.get("am_number") or ""
-        return clean_am_number(value) if value.strip() else ""
-
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if not self.errors and not data.get("finess") and not data.get("am_number"):
-            raise forms.ValidationError(
-                _("Renseignez un numéro FINESS ou un numéro Assurance Maladie.")
-            )
+        if message := self.finess_or_am_number_error(data):
+            raise forms.ValidationError(message)
         return data
 
 
-class PractitionerAccountCreateForm(forms.Form):
+class PractitionerAccountCreateForm(FinessOrAmNumberMixin, forms.Form):
     """Everything needed to open a prescriber account in one go."""
 
     username = forms.CharField(label=_("Identifiant de connexion"), max_length=150)
@@ -148,14 +162,6 @@ class PractitionerAccountCreateForm(forms.Form):
             raise forms.ValidationError(_("Un praticien avec ce numéro RPPS existe déjà."))
         return rpps
 
-    def clean_finess(self) -> str:
-        value = self.cleaned_data.get("finess") or ""
-        return clean_finess(value) if value.strip() else ""
-
-    def clean_am_number(self) -> str:
-        value = self.cleaned_data.get("am_number") or ""
-        return clean_am_number(value) if value.strip() else ""
-
     def clean_password(self) -> str:
         from django.contrib.auth.password_validation import validate_password
 
@@ -165,13 +171,6 @@ class PractitionerAccountCreateForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if (
-            "finess" not in self.errors
-            and "am_number" not in self.errors
-            and not data.get("finess")
-            and not data.get("am_number")
-        ):
-            self.add_error(
-                "finess", _("Renseignez un numéro FINESS ou un numéro Assurance Maladie.")
-            )
+        if message := self.finess_or_am_number_error(data):
+            self.add_error("finess", message)
         return data
