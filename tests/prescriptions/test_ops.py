@@ -12,6 +12,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
+from origami.patients.models import Patient
 from prescriptions import delivery
 from prescriptions.models import Prescription, Submission, SubmissionStatus, TransmissionStatus
 from tests.chaos import workload
@@ -143,6 +144,12 @@ def test_operations_page_shows_queue_breaker_errors_and_held_without_patient_dat
         created_at=timezone.now() - timedelta(minutes=12)
     )
     kept = held(ordoclic, martin, django_capture_on_commit_callbacks)
+    # Names no one else on the page can have (random ones collided with the prescriber's).
+    Patient.objects.filter(pk__in=[queued.patient_id, kept.patient_id]).update(
+        last_name="Zéphyrinois", first_name="Ombeline"
+    )
+    queued.refresh_from_db()
+    kept.refresh_from_db()
     page = (
         # (an admin with a fixed name: a random one could be the patient's, in the top bar)
         logged_in_client(AdminFactory(first_name="Alix", last_name="Exploitation"))
