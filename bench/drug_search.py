@@ -11,19 +11,16 @@ ratio says what the search itself costs beyond HTTP and the server's plumbing.
 from __future__ import annotations
 
 import argparse
-import base64
 import json
 import statistics
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from ordoclic_client.auth import PartnerCredentials, auth_body
 from ordoclic_client.sandbox.app import SandboxApp
 from ordoclic_client.sandbox.catalogue import import_bdpm
 from ordoclic_client.sandbox.process import spawn
@@ -59,15 +56,10 @@ QUERIES = [
 
 def _token(client: httpx.Client, state: Path) -> str:
     partner = json.loads((state / "partner.json").read_text())
-    key = serialization.load_pem_private_key(
-        Path(partner["privateKeyPath"]).read_bytes(), password=None
+    credentials = PartnerCredentials.from_key_file(
+        partner_id=partner["partnerId"], private_key_path=partner["privateKeyPath"]
     )
-    assert isinstance(key, rsa.RSAPrivateKey)
-    date_time = datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
-    assertion = {"partnerId": partner["partnerId"], "rpps": RPPS, "dateTime": date_time}
-    message = json.dumps(assertion, separators=(",", ":")).encode()
-    sig = base64.b64encode(key.sign(message, padding.PKCS1v15(), hashes.SHA512())).decode()
-    response = client.post("/v1/auth", json={**assertion, "sig": sig})
+    response = client.post("/v1/auth", json=auth_body(credentials, rpps=RPPS))
     response.raise_for_status()
     return str(response.json()["token"])
 

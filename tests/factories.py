@@ -55,15 +55,6 @@ def nir_for(*, sex: str, birth_date: datetime.date | str, n: int, department: st
     return body + stdnum_nir.calc_check_digits(body + "00")
 
 
-class TotpDeviceFactory(factory.django.DjangoModelFactory[TOTPDevice]):
-    class Meta:
-        model = TOTPDevice
-
-    user = factory.SubFactory("tests.factories.UserFactory")
-    name = "origami"
-    confirmed = True
-
-
 class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
         model = User

@@ -20,7 +20,6 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -381,18 +380,3 @@ class Chaos:
             held=int(ever_held),
             pending=self.pending(),
         )
-
-    def consolidation_seconds(self) -> float:
-        """From the first prescription signed while queued to the last consolidation."""
-        [(seconds,)] = self.query(
-            "SELECT COALESCE(EXTRACT(EPOCH FROM max(consolidated_at) - min(signed_at)), 0) "
-            "FROM prescriptions_prescription WHERE consolidated_at IS NOT NULL"
-        )
-        return float(seconds)
-
-
-@contextlib.contextmanager
-def chaos_environment(root: Path, **kwargs: Any) -> Iterator[Chaos]:
-    chaos = Chaos(root=root, **kwargs)
-    with chaos:
-        yield chaos
