@@ -26,7 +26,6 @@ from .models import (
     Cancellation,
     CancellationReason,
     CancellationStatus,
-    DispensingStatus,
     Prescription,
     PrescriptionLine,
     TransmissionStatus,
@@ -128,9 +127,7 @@ def replaced_prescription_cancel(*, replacement_id: int) -> Cancellation | None:
     if old is None or old.status in (BusinessStatus.CANCELLED, BusinessStatus.REPLACED):
         return None
     acting_user = new.prescriber.user
-    if old.dispensing_status != DispensingStatus.NONE or cancellation_refusal_reason(old):
-        return _dispensed_meanwhile(old=old, new=new, acting_user=acting_user)
-    try:
+    try:  # refused under the row lock when the old one was dispensed in between
         return prescription_cancel(
             prescription=old,
             acting_user=acting_user,
