@@ -87,9 +87,9 @@ def _direct_rate(*, clients: int, limit: int, with_analysis: bool) -> dict[str, 
     from django.utils import timezone
 
     from ordoclic_client import OrdoclicClient, PartnerCredentials, build_http_client
-    from prescriptions import payloads
+    from prescriptions.drafting import payloads
+    from prescriptions.drafting.selectors import latest_decisions
     from prescriptions.models import Prescription
-    from prescriptions.selectors import latest_decisions
 
     work: list[tuple[str, Any, Any]] = []
     for prescription in (

@@ -52,7 +52,15 @@ from ordoclic_client.exceptions import (
     status_error_class,
 )
 from ordoclic_client.models import AuthResponse, Entity, Professional
-from ordoclic_client.results import CIRCUIT_OPEN, FieldError, Ok, Rejected, Result, Unavailable
+from ordoclic_client.results import (
+    CIRCUIT_OPEN,
+    FieldError,
+    Ok,
+    Rejected,
+    Result,
+    Unavailable,
+    UnavailableKind,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -293,7 +301,11 @@ class OrdoclicClient:
             # A bug of ours must not take the caller down either; no traceback: its frames
             # hold patient data.
             logger.error("unexpected error in the Ordoclic client: %s", type(exc).__name__)
-            result = Unavailable(f"unexpected client error ({type(exc).__name__})", sent=True)
+            result = Unavailable(
+                f"unexpected client error ({type(exc).__name__})",
+                sent=True,
+                kind=UnavailableKind.CLIENT_ERROR,
+            )
         if self._breaker is not None:
             match result:
                 case Unavailable(reason=reason):
@@ -349,9 +361,15 @@ class OrdoclicClient:
         except httpx.TimeoutException as exc:
             # Nothing was sent when the connection (or a pooled one) could not be had in time.
             sent = not isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout)
-            raise APITimeoutError(_timeout_reason(exc), sent=sent) from exc
+            raise APITimeoutError(
+                _timeout_reason(exc),
+                sent=sent,
+                kind=UnavailableKind.TIMEOUT if sent else UnavailableKind.CONNECT,
+            ) from exc
         except httpx.TransportError as exc:
-            raise APIConnectionError(_transport_reason(exc), sent=True) from exc
+            raise APIConnectionError(
+                _transport_reason(exc), sent=True, kind=UnavailableKind.CONNECTION_LOST
+            ) from exc
 
     def _fetch_auth(self, key: TokenKey) -> AuthResponse:
         rpps, _entity = key
@@ -359,7 +377,11 @@ class OrdoclicClient:
             body = auth_body(self._credentials, rpps=rpps)
         except (ValueError, TypeError) as exc:
             # A configuration problem, but the boundary never raises: nothing was sent.
-            raise APIConnectionError("the partner private key is unusable", sent=False) from exc
+            raise APIConnectionError(
+                "the partner private key is unusable",
+                sent=False,
+                kind=UnavailableKind.CONFIGURATION,
+            ) from exc
         return _model(AuthResponse)(self._send(self._build("POST", contract.AUTH, json_body=body)))
 
     def _fetch_token(self, key: TokenKey) -> tuple[str, float]:
@@ -368,8 +390,12 @@ class OrdoclicClient:
         try:
             answer = self._fetch_auth(key)
             return answer.token, token_expiry(answer.token)
-        except (APIConnectionError, InvalidResponseError) as exc:
-            raise APIConnectionError(exc.message, sent=False) from exc
+        except APIConnectionError as exc:
+            raise APIConnectionError(exc.message, sent=False, kind=exc.kind) from exc
+        except InvalidResponseError as exc:
+            raise APIConnectionError(
+                exc.message, sent=False, kind=UnavailableKind.BAD_RESPONSE
+            ) from exc
         except ServerError as exc:
             raise ServerError(
                 exc.message, status=exc.status, retry_after=exc.retry_after, sent=False
@@ -415,9 +441,13 @@ def _read_capped(response: httpx.Response) -> bytes:
                 raise InvalidResponseError("malformed response: body too large")
             chunks.append(chunk)
     except httpx.TimeoutException as exc:
-        raise APITimeoutError(_timeout_reason(exc), sent=True) from exc
+        raise APITimeoutError(
+            _timeout_reason(exc), sent=True, kind=UnavailableKind.TIMEOUT
+        ) from exc
     except httpx.TransportError as exc:
-        raise APIConnectionError(_transport_reason(exc), sent=True) from exc
+        raise APIConnectionError(
+            _transport_reason(exc), sent=True, kind=UnavailableKind.CONNECTION_LOST
+        ) from exc
     return b"".join(chunks)
 
 
@@ -505,15 +535,26 @@ def _transport_reason(exc: httpx.TransportError) -> str:
 def _to_result(exc: OrdoclicError) -> Unavailable | Rejected:
     match exc:
         case CircuitOpenError(retry_after=retry_after):
-            return Unavailable(CIRCUIT_OPEN, retry_after=retry_after)
-        case APIConnectionError(sent=sent):
-            return Unavailable(exc.message, sent=sent)
+            return Unavailable(
+                CIRCUIT_OPEN, retry_after=retry_after, kind=UnavailableKind.BREAKER_OPEN
+            )
+        case APIConnectionError(sent=sent, kind=kind):
+            return Unavailable(exc.message, sent=sent, kind=kind)
         case RateLimitError(retry_after=retry_after):
-            return Unavailable("rate limited (HTTP 429)", retry_after=retry_after)
+            return Unavailable(
+                "rate limited (HTTP 429)",
+                retry_after=retry_after,
+                kind=UnavailableKind.RATE_LIMITED,
+            )
         case ServerError(status=status, retry_after=retry_after, sent=sent):
-            return Unavailable(f"server error (HTTP {status})", retry_after=retry_after, sent=sent)
+            return Unavailable(
+                f"server error (HTTP {status})",
+                retry_after=retry_after,
+                sent=sent,
+                kind=UnavailableKind.SERVER_ERROR,
+            )
         case APIStatusError(status=status, errors=errors, details=details):
             return Rejected(status=status, errors=errors, details=details)
         case InvalidResponseError():
-            return Unavailable(exc.message, sent=True)
-    return Unavailable(exc.message, sent=True)
+            return Unavailable(exc.message, sent=True, kind=UnavailableKind.BAD_RESPONSE)
+    return Unavailable(exc.message, sent=True, kind=UnavailableKind.CLIENT_ERROR)

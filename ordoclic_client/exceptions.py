@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ordoclic_client.results import FieldError
+from ordoclic_client.results import FieldError, UnavailableKind
 
 
 class OrdoclicError(Exception):
@@ -31,9 +31,12 @@ class APIConnectionError(OrdoclicError):
     again.
     """
 
-    def __init__(self, message: str, *, sent: bool) -> None:
+    def __init__(
+        self, message: str, *, sent: bool, kind: UnavailableKind = UnavailableKind.CONNECT
+    ) -> None:
         super().__init__(message)
         self.sent = sent
+        self.kind = kind
 
 
 class APITimeoutError(APIConnectionError):

@@ -12,12 +12,28 @@ Callers `match` on them::
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Generic, TypeAlias, TypeVar
 
 T = TypeVar("T")
 
 # The reason of an Unavailable the circuit breaker gave without sending anything.
 CIRCUIT_OPEN = "circuit open"
+
+
+class UnavailableKind(StrEnum):
+    """Why no usable answer came back: callers decide on this closed set, never on ``reason``
+    (free text for logs and administrators)."""
+
+    CONNECT = "connect"  # no connection could be made (refused, connect timeout): nothing sent
+    TIMEOUT = "timeout"  # no answer in time
+    CONNECTION_LOST = "connection_lost"  # the connection dropped mid-exchange
+    SERVER_ERROR = "server_error"  # 5xx
+    RATE_LIMITED = "rate_limited"  # 429
+    BREAKER_OPEN = "breaker_open"  # refused by the shared circuit breaker, nothing sent
+    BAD_RESPONSE = "bad_response"  # not JSON, wrong shape, too large, unusable token
+    CONFIGURATION = "configuration"  # our side: no client configured, unusable partner key
+    CLIENT_ERROR = "client_error"  # an unexpected error inside the client
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,11 +75,12 @@ class Unavailable:
     reason: str
     retry_after: float | None = None
     sent: bool = False
+    kind: UnavailableKind = UnavailableKind.BAD_RESPONSE
 
     @property
     def refused_by_breaker(self) -> bool:
         """Nothing was sent: the shared breaker is open (not a failed attempt)."""
-        return self.reason == CIRCUIT_OPEN and not self.sent
+        return self.kind == UnavailableKind.BREAKER_OPEN and not self.sent
 
 
 Result: TypeAlias = Ok[T] | Rejected | Unavailable

@@ -10,7 +10,6 @@ from django.contrib.auth import login, logout
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
@@ -19,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from origami.http import safe_next_url
 from origami.middleware import session_security_start
 from practitioners.authentication import (
     PasswordOutcome,
@@ -40,14 +40,6 @@ PENDING_LOGIN_MAX_AGE = 5 * 60
 def _client_ip(request: HttpRequest) -> str:
     # Behind a reverse proxy, the proxy must set REMOTE_ADDR (e.g. gunicorn --forwarded-allow-ips).
     return str(request.META.get("REMOTE_ADDR", ""))
-
-
-def _safe_next(request: HttpRequest, candidate: str | None) -> str:
-    if candidate and url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return candidate
-    return reverse("home")
 
 
 def _throttled_message() -> str:
@@ -74,7 +66,7 @@ def _login_complete(request: HttpRequest, user: User, device: TOTPDevice | None)
         kind=AccountEventKind.LOGIN,
         detail={"second_factor": device is not None},
     )
-    return HttpResponseRedirect(_safe_next(request, next_url))
+    return HttpResponseRedirect(safe_next_url(request, next_url))
 
 
 @public

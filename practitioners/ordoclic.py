@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ordoclic_client import Professional
-from ordoclic_client.results import CIRCUIT_OPEN, Ok, Rejected, Result, Unavailable
+from ordoclic_client.results import Ok, Rejected, Result, Unavailable, UnavailableKind
 from origami.ordoclic import get_client
 
 from .models import AccountEventKind, OrdoclicLinkStatus, Practitioner, User
@@ -156,30 +156,31 @@ def _validate(rpps: str) -> Result[Professional]:
         client = get_client()
     except ImproperlyConfigured as exc:
         logger.error("Ordoclic client not configured: %s", exc)
-        return Unavailable(_("client Ordoclic non configuré"))
+        return Unavailable("Ordoclic client not configured", kind=UnavailableKind.CONFIGURATION)
     return client.professional_validate(rpps=rpps)
 
 
 def _unavailable_cause(unavailable: Unavailable) -> str:
-    """The client's technical reason, said in French."""
-    reason = unavailable.reason
-    if reason == CIRCUIT_OPEN:
-        return _("trop d'échecs récents, les appels sont suspendus un moment")
-    if reason.startswith("connect") or reason == "connection refused":
-        return _("connexion impossible")
-    if reason == "read timeout" or reason.endswith("timeout"):
-        return _("pas de réponse dans le délai")
-    if reason.startswith("connection"):
-        return _("connexion interrompue")
-    if reason.startswith("server error"):
-        return _("erreur du service Ordoclic")
-    if reason.startswith("rate limited"):
-        return _("trop de requêtes envoyées")
-    if reason.startswith("client Ordoclic"):
-        return reason
-    if reason.startswith("the partner private key"):
-        return _("clé privée du partenaire inutilisable (configuration)")
-    return _("réponse inutilisable")
+    """The client's technical cause, said in French."""
+    match unavailable.kind:
+        case UnavailableKind.BREAKER_OPEN:
+            return _("trop d'échecs récents, les appels sont suspendus un moment")
+        case UnavailableKind.CONNECT:
+            return _("connexion impossible")
+        case UnavailableKind.TIMEOUT:
+            return _("pas de réponse dans le délai")
+        case UnavailableKind.CONNECTION_LOST:
+            return _("connexion interrompue")
+        case UnavailableKind.SERVER_ERROR:
+            return _("erreur du service Ordoclic")
+        case UnavailableKind.RATE_LIMITED:
+            return _("trop de requêtes envoyées")
+        case UnavailableKind.CONFIGURATION:
+            return _("client Ordoclic non configuré (identifiant ou clé du partenaire)")
+        case UnavailableKind.BAD_RESPONSE | UnavailableKind.CLIENT_ERROR:
+            return _("réponse inutilisable")
+        case _ as unreachable:
+            assert_never(unreachable)
 
 
 def _refusal_message(rejected: Rejected) -> str:

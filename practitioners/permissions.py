@@ -30,11 +30,19 @@ from django.db.models import Model
 from django.http import Http404, HttpRequest, HttpResponse
 from django_htmx.http import HttpResponseClientRedirect
 
+from origami.http import HtmxHttpRequest
+
 from .models import Role, User
 
 ViewFunc = TypeVar("ViewFunc", bound=Callable[..., HttpResponse])
 
 SECOND_FACTOR_ROLES = frozenset({Role.PRESCRIBER, Role.ADMIN})
+
+
+class UserRequest(HtmxHttpRequest):
+    """The request of a view behind a role decorator: its user is authenticated."""
+
+    user: User  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,11 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
+
+from origami.http import safe_next_url
 
 from .models import ExerciseContext, Practitioner, User
 from .permissions import prescriber_required
@@ -46,14 +47,6 @@ def exercise_context_required(view: ViewFunc) -> ViewFunc:
         return view(request, *args, **kwargs)
 
     return cast(ViewFunc, wrapped)
-
-
-def _safe_next(request: HttpRequest, candidate: str | None) -> str:
-    if candidate and url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return candidate
-    return reverse("home")
 
 
 def exercise_context_use(
@@ -93,7 +86,7 @@ def exercise_context(request: HttpRequest) -> HttpResponse:
             messages.success(
                 request, _("Vous prescrivez maintenant depuis : %(name)s.") % {"name": chosen.name}
             )
-            return redirect(_safe_next(request, next_url))
+            return redirect(safe_next_url(request, next_url))
     status = 400 if error else 200
     return render(
         request,

@@ -164,7 +164,7 @@ class Prescription(models.Model):
     signed_at = models.DateTimeField(null=True, blank=True)
     registered_at = models.DateTimeField(null=True, blank=True)
     consolidated_at = models.DateTimeField(null=True, blank=True)
-    # Follow-up (prescriptions.dispensing): the time and id of the last dispensing state applied
+    # Follow-up (followup.dispensing): the time and id of the last dispensing state applied
     # (events older than it are ignored, so the state never goes back), and the last poll.
     dispensing_updated_at = models.DateTimeField(null=True, blank=True)
     dispensing_event_id = models.CharField(max_length=64, blank=True)
@@ -391,6 +391,41 @@ class AlertDecision(models.Model):
         return f"{self.decision} {self.level}"
 
 
+class AuditAction(models.TextChoices):
+    """Every kind of event of the audit trail; the label is what the journal shows."""
+
+    DRAFT_CREATED = "draft_created", _("Brouillon créé")
+    LINE_ADDED = "line_added", _("Ligne ajoutée")
+    LINE_UPDATED = "line_updated", _("Ligne modifiée")
+    LINE_REMOVED = "line_removed", _("Ligne supprimée")
+    OPTIONS_UPDATED = "options_updated", _("Options modifiées")
+    ANALYSED = "analysed", _("Analyse")
+    ALERT_DECIDED = "alert_decided", _("Décision sur une alerte")
+    ANALYSIS_WAIVED = "analysis_waived", _("Signature sans analyse acceptée")
+    SIGNED = "signed", _("Signée")
+    REGISTERED = "registered", _("Enregistrée chez Ordoclic")
+    SUBMISSION_HELD = "submission_held", _("Envoi mis en attente")
+    SUBMISSION_REQUEUED = "submission_requeued", _("Envoi relancé")
+    DISPENSING_UPDATED = "dispensing_updated", _("Délivrance mise à jour")
+    DISPENSING_EVENT_IGNORED = (
+        "dispensing_event_ignored",
+        _("Événement de délivrance ignoré (plus ancien)"),
+    )
+    CANCEL_REQUESTED = "cancel_requested", _("Annulation demandée")
+    CANCEL_REFUSED = "cancel_refused", _("Annulation refusée")
+    CANCELLED = "cancelled", _("Annulée")
+    REPLACED = "replaced", _("Annulée et remplacée")
+    REISSUED = "reissued", _("Remplacement créé")
+    REPLACEMENT_KEPT_BOTH = (
+        "replacement_kept_both",
+        _("Remplacement : les deux ordonnances conservées"),
+    )
+    STAFF_LOOKUP = "staff_lookup", _("Consultation par l'assistance")
+    PATIENT_NAME_REVEALED = "patient_name_revealed", _("Nom du patient révélé à l'assistance")
+    AUDIT_EXPORTED = "audit_exported", _("Export du journal")
+    PATIENT_VIEWED = "patient_viewed", _("Dossier patient consulté")
+
+
 class AuditEvent(models.Model):
     """Who did what on which prescription. Append-only (database trigger). `details` never
     carries patient identity: ids, versions, levels, outcomes."""
@@ -398,7 +433,7 @@ class AuditEvent(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
     )
-    action = models.CharField(max_length=64)
+    action = models.CharField(max_length=64, choices=AuditAction.choices)
     prescription = models.ForeignKey(
         Prescription, on_delete=models.PROTECT, null=True, related_name="audit_events"
     )
@@ -462,7 +497,7 @@ class SubmissionAttempt(models.Model):
         return f"{self.submission_id} {self.outcome}"
 
 
-# --- follow-up: cancellations and webhook receipts (prescriptions.cancellation, .webhooks) -----
+# --- follow-up: cancellations and webhook receipts (followup.cancellation, .webhooks) -------------
 
 
 class CancellationReason(models.TextChoices):

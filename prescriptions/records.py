@@ -7,20 +7,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, assert_never
 
-from ordoclic_client.results import Ok, Rejected, Unavailable
+from ordoclic_client import contract
+from practitioners.models import User
 
 from .models import (
     Alert,
     AlertDecision,
     AnalysisOutcome,
     AnalysisRun,
+    AuditAction,
     AuditEvent,
     Prescription,
 )
+from .ordoclic import NotAnswered, Refused
+
+# What an analysis gave: Ordoclic's answer, why there is none, or None (nothing to analyse).
+AnalysisAnswer = contract.AnalysisResult | Refused | NotAnswered | None
 
 
 def decision_record(
-    *, alert: Alert, prescription: Prescription, decision: str, reason: str, acting_user: Any
+    *, alert: Alert, prescription: Prescription, decision: str, reason: str, acting_user: User
 ) -> AlertDecision:
     """The prescriber's call on an alert of the prescription's current version (append-only),
     and its audit event. The caller has locked the prescription and checked the reason."""
@@ -38,7 +44,7 @@ def decision_record(
     )
     audit_record(
         actor=acting_user,
-        action="alert_decided",
+        action=AuditAction.ALERT_DECIDED,
         prescription=prescription,
         details={
             "alert": alert.ordoclic_alert_id,
@@ -52,8 +58,8 @@ def decision_record(
 
 def audit_record(
     *,
-    actor: Any,
-    action: str,
+    actor: User | None,
+    action: AuditAction,
     prescription: Prescription | None,
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
@@ -65,8 +71,8 @@ def audit_record(
 
 def audit_event(
     *,
-    actor: Any,
-    action: str,
+    actor: User | None,
+    action: AuditAction,
     prescription: Prescription | None,
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
@@ -91,20 +97,26 @@ class AnalysisRows:
 
 
 def analysis_rows(
-    *, prescription: Prescription, version: int, result: Any, acting_user: Any, context: str = ""
+    *,
+    prescription: Prescription,
+    version: int,
+    result: AnalysisAnswer,
+    acting_user: User | None,
+    context: str = "",
 ) -> AnalysisRows:
     """The rows for ``result`` (an Ordoclic answer, or None when there was nothing to analyse)
     of the prescription's ``version``; ``context``: the fingerprint of the request."""
-    outcome, reason, alerts, analysis_id = AnalysisOutcome.DONE, "", [], ""
+    outcome, reason, analysis_id = AnalysisOutcome.DONE, "", ""
+    alerts: list[contract.AnalysisAlert] = []
     match result:
         case None:
             pass
-        case Ok(value=analysis):
-            alerts, analysis_id = list(analysis.alerts), analysis.analysis_id
-        case Rejected() as rejected:
-            outcome, reason = AnalysisOutcome.REJECTED, rejected.message
-        case Unavailable(reason=why):
+        case Refused(message=message):
+            outcome, reason = AnalysisOutcome.REJECTED, message
+        case NotAnswered(reason=why):
             outcome, reason = AnalysisOutcome.UNAVAILABLE, why
+        case contract.AnalysisResult() as analysis:
+            alerts, analysis_id = list(analysis.alerts), analysis.analysis_id
         case _ as unreachable:
             assert_never(unreachable)
     run = AnalysisRun(
@@ -135,7 +147,7 @@ def analysis_rows(
         ],
         audit=audit_event(
             actor=acting_user,
-            action="analysed",
+            action=AuditAction.ANALYSED,
             prescription=prescription,
             details={
                 "version": version,

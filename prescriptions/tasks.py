@@ -1,26 +1,13 @@
-"""Celery tasks of the prescriptions app. Each takes only ids: Postgres holds the state, the
-broker only says "look at this now" (at-least-once delivery: acks late, reject on worker lost,
-prefetch 1, in origami/settings/celery.py)."""
+"""The prescriptions' Celery tasks, where Celery's autodiscovery looks for them (each lives with
+its subpackage)."""
 
-from __future__ import annotations
+from .delivery.tasks import submission_send_task, submissions_sweep
+from .followup.tasks import cancellation_send_task, cancellations_sweep, dispensing_poll_task
 
-from celery import shared_task
-
-from . import delivery
-
-
-@shared_task(name="prescriptions.submission_send")
-def submission_send_task(submission_id: int) -> str:
-    """One attempt to register the submission (with other due ones in the same batch); each
-    attempt enqueues its next one if needed."""
-    submission = delivery.submissions_send(submission_id=submission_id).get(submission_id)
-    return "skipped" if submission is None else submission.status
-
-
-@shared_task(name="prescriptions.submissions_sweep")
-def submissions_sweep() -> int:
-    """Re-enqueue due queued submissions whose task was lost."""
-    return delivery.submissions_sweep()
-
-
-from . import followup_tasks  # noqa: E402, F401 - registers the follow-up tasks
+__all__ = [
+    "cancellation_send_task",
+    "cancellations_sweep",
+    "dispensing_poll_task",
+    "submission_send_task",
+    "submissions_sweep",
+]

@@ -25,7 +25,7 @@ class ObjectUrl:
 
 
 def _draft(owner: Any) -> Any:
-    from prescriptions.services import prescription_create_draft
+    from prescriptions.drafting.services import prescription_create_draft
 
     return prescription_create_draft(
         patient=PatientFactory(),
@@ -36,7 +36,8 @@ def _draft(owner: Any) -> Any:
 
 
 def _draft_with_line(owner: Any) -> dict[str, Any]:
-    from prescriptions.services import DrugChoice, LineInput, prescription_line_add
+    from prescriptions.drafting.drugs import DrugChoice
+    from prescriptions.drafting.services import LineInput, prescription_line_add
 
     prescription = _draft(owner)
     line = prescription_line_add(
@@ -84,6 +85,10 @@ OBJECT_URLS: dict[str, ObjectUrl] = {
     # Patients are the host application's record: every prescriber may open them.
     "patients:detail": ObjectUrl(lambda owner: {"patient_id": PatientFactory().pk}, False),
     "prescriptions:create": ObjectUrl(lambda owner: {"patient_id": PatientFactory().pk}, False),
+    # the patient's card: every prescriber may open it, each sees only their own prescriptions
+    "prescriptions:patient_history": ObjectUrl(
+        lambda owner: {"patient_id": PatientFactory().pk}, False
+    ),
     "prescriptions:detail": ObjectUrl(_prescription),
     "prescriptions:drug_search": ObjectUrl(_prescription),
     "prescriptions:line_add": ObjectUrl(_prescription),

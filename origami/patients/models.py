@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .identifiers import format_nir, validate_nir
+from .posology import PosologyError, posology_parse
 
 
 class Sex(models.TextChoices):
@@ -296,8 +297,6 @@ class CurrentTreatment(models.Model):
 
     def clean(self) -> None:
         if self.posology.strip():
-            from prescriptions.posology import PosologyError, posology_parse
-
             try:
                 posology_parse(self.posology)
             except PosologyError as error:

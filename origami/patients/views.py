@@ -1,20 +1,15 @@
 from __future__ import annotations
 
-from typing import Any
-
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
-from django_htmx.middleware import HtmxDetails
 
+from origami.http import HtmxHttpRequest
 from practitioners.permissions import prescriber_required
 
 from .models import Patient
 from .selectors import patient_get, patient_search
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
+from .signals import patient_viewed
 
 
 @prescriber_required
@@ -32,15 +27,6 @@ def search(request: HtmxHttpRequest) -> HttpResponse:
 @require_GET
 def detail(request: HtmxHttpRequest, patient_id: int) -> HttpResponse:
     patient = patient_get(patient_id=patient_id)
-    _trace_read(patient=patient, user=request.user)
+    # The audit trail belongs to the prescriptions: they listen (patient id only, never identity).
+    patient_viewed.send(sender=Patient, patient=patient, user=request.user)
     return render(request, "patients/detail.html", {"patient": patient})
-
-
-def _trace_read(*, patient: Patient, user: Any) -> None:
-    """Who opened which patient record, in the audit trail with the prescriptions' events (the
-    patient's id only, never their identity)."""
-    from prescriptions.records import audit_record  # the trail lives with the prescriptions
-
-    audit_record(
-        actor=user, action="patient_viewed", prescription=None, details={"patient": patient.pk}
-    )

@@ -1,32 +1,24 @@
-"""Template helpers of the prescription screens, and the patient page's prescription slot."""
+"""Template filters of the prescription screens (no queries, no decisions: those are the
+selectors')."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django import template
-
-from ..selectors import prescription_history_for_patient
 
 register = template.Library()
 
 
 @register.filter
-def get_item(mapping: Any, key: Any) -> Any:
+def get_item(mapping: Mapping[Any, Any] | None, key: Any) -> Any:
     if not mapping:
         return None
     return mapping.get(key)
 
 
-@register.inclusion_tag("prescriptions/_patient_history.html", takes_context=True)
-def patient_prescriptions(context: template.Context, patient: Any) -> dict[str, Any]:
-    """The patient's prescriptions this user may see, for the patient page."""
-    request = context["request"]
-    return {
-        "patient": patient,
-        "prescriptions": list(
-            prescription_history_for_patient(user=request.user, patient_id=patient.pk)[:50]
-        ),
-        "csrf_token": context.get("csrf_token"),
-        "user": request.user,
-    }
+@register.filter
+def number_groups(number: str) -> str:
+    """A unique number in groups of four, easier to read out on the phone."""
+    return " ".join(number[i : i + 4] for i in range(0, len(number or ""), 4))

@@ -146,7 +146,8 @@ def sign_same(count: int) -> dict[str, Any]:
 def release_held() -> dict[str, Any]:
     """The prescribers decide on what consolidation held (maintain, with a justification); an
     administrator requeues what was held for too many failed attempts."""
-    from prescriptions import delivery
+    from prescriptions.delivery import submissions as delivery
+    from prescriptions.delivery.selectors import undecided_alerts
     from prescriptions.models import AnalysisRun, Submission, SubmissionStatus
 
     released = requeued = 0
@@ -155,7 +156,7 @@ def release_held() -> dict[str, Any]:
     ):
         prescription = submission.prescription
         run = AnalysisRun.objects.filter(prescription=prescription).order_by("-pk").first()
-        alerts = delivery.undecided_alerts(prescription=prescription, run=run)
+        alerts = undecided_alerts(prescription=prescription, run=run)
         if alerts:
             delivery.submission_release(
                 prescription=prescription,

@@ -7,9 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from prescriptions import services
+from prescriptions.delivery import signing
+from prescriptions.drafting import services
+from prescriptions.drafting.drugs import DrugChoice
+from prescriptions.drafting.selectors import prescription_screen
 from prescriptions.models import AnalysisOutcome, Decision, Prescription
-from prescriptions.selectors import prescription_screen
 
 CLAIRE_MARTIN = "10100001238"
 KARIM_BENALI = "10100004562"
@@ -72,7 +74,7 @@ def draft(user: Any, drugs: tuple[Drug, ...] = (DOLIPRANE,), patient: Any = None
             prescription=prescription,
             acting_user=user,
             version=prescription.version,
-            drug=services.DrugChoice(
+            drug=DrugChoice(
                 code=drug.cis,
                 label=drug.label,
                 substance=drug.substance,
@@ -108,7 +110,7 @@ def ready_to_sign(user: Any, prescription: Prescription) -> Prescription:
     return prescription
 
 
-def sign(user: Any, prescription: Prescription) -> services.SignOutcome:
-    return services.prescription_sign(
+def sign(user: Any, prescription: Prescription) -> signing.SignOutcome:
+    return signing.prescription_sign(
         prescription=prescription, acting_user=user, version=prescription.version
     )

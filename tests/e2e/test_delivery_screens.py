@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from prescriptions import delivery
+from prescriptions.delivery import submissions as delivery
+from prescriptions.delivery.submissions import SUBMISSIONS
 from prescriptions.models import Prescription, Submission, TransmissionStatus
 from tests.chaos import workload
 from tests.factories import AdminFactory, PatientFactory
@@ -21,7 +22,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.served, pytest.mark.django_db(transac
 
 @pytest.fixture(autouse=True)
 def no_broker(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(delivery, "submission_enqueue", lambda *, submission_id, at: True)
+    monkeypatch.setattr(SUBMISSIONS, "enqueue", lambda *, pk, at: True)
 
 
 def faults(served: Any, mode: str) -> None:

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from ordoclic_client import OrdoclicClient, PartnerCredentials, TokenCache
 from ordoclic_client.models import AuthResponse
-from ordoclic_client.results import Ok, Rejected, Unavailable
+from ordoclic_client.results import Ok, Rejected, Unavailable, UnavailableKind
 
 from .conftest import PARTNER_ID, RPPS, auth_answer, make_token, pem
 
@@ -221,11 +221,15 @@ def test_auth_answer_model_reads_the_identity() -> None:
 
 
 @pytest.mark.parametrize(
-    ("auth_fails", "reason"),
+    ("auth_fails", "reason", "kind"),
     [
-        (httpx.Response(503), "server error (HTTP 503)"),
-        (httpx.ReadTimeout("slow"), "read timeout"),
-        (httpx.Response(200, text="<html>"), "malformed response: not JSON"),
+        (httpx.Response(503), "server error (HTTP 503)", UnavailableKind.SERVER_ERROR),
+        (httpx.ReadTimeout("slow"), "read timeout", UnavailableKind.TIMEOUT),
+        (
+            httpx.Response(200, text="<html>"),
+            "malformed response: not JSON",
+            UnavailableKind.BAD_RESPONSE,
+        ),
     ],
     ids=["5xx", "read-timeout", "malformed"],
 )
@@ -234,13 +238,14 @@ def test_a_call_whose_token_cannot_be_had_was_not_sent(
     client: OrdoclicClient,
     auth_fails: httpx.Response | Exception,
     reason: str,
+    kind: UnavailableKind,
 ) -> None:
     api["auth"].mock(side_effect=[auth_fails])
     drugs = api.get("/drugbase/v1/drugs")
 
     result = client.drug_search(rpps=RPPS, text="doli")
 
-    assert result == Unavailable(reason, sent=False)
+    assert result == Unavailable(reason, sent=False, kind=kind)
     assert not drugs.called
 
 
@@ -251,5 +256,7 @@ def test_an_unusable_partner_key_is_said_plainly(
 
     result = make_client(credentials=broken).drug_search(rpps=RPPS, text="doli")
 
-    assert result == Unavailable("the partner private key is unusable", sent=False)
+    assert result == Unavailable(
+        "the partner private key is unusable", sent=False, kind=UnavailableKind.CONFIGURATION
+    )
     assert not api["auth"].called

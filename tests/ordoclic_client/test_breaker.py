@@ -14,7 +14,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from ordoclic_client import OrdoclicClient, RedisBreaker
-from ordoclic_client.results import Ok, Rejected, Unavailable
+from ordoclic_client.results import Ok, Rejected, Unavailable, UnavailableKind
 
 from .conftest import RPPS
 
@@ -141,7 +141,7 @@ def test_a_failed_probe_opens_the_breaker_again(
 
     probe = client.drug_search(rpps=RPPS, text="c")
 
-    assert probe == Unavailable("read timeout", sent=True)
+    assert probe == Unavailable("read timeout", sent=True, kind=UnavailableKind.TIMEOUT)
     assert client.breaker.state() == "open"
     assert client.breaker.last_error() == "read timeout"
 

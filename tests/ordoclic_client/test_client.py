@@ -26,7 +26,7 @@ from ordoclic_client.contract import (
     PrescriptionLineIn,
     Sex,
 )
-from ordoclic_client.results import FieldError, Ok, Rejected, Unavailable
+from ordoclic_client.results import FieldError, Ok, Rejected, Unavailable, UnavailableKind
 
 from .conftest import PROFESSIONAL_ID, RPPS
 
@@ -400,7 +400,9 @@ def test_429_with_retry_after_seconds(api: respx.MockRouter, client: OrdoclicCli
 
     result = client.drug_search(rpps=RPPS, text="doli")
 
-    assert result == Unavailable("rate limited (HTTP 429)", retry_after=12.0, sent=False)
+    assert result == Unavailable(
+        "rate limited (HTTP 429)", retry_after=12.0, sent=False, kind=UnavailableKind.RATE_LIMITED
+    )
 
 
 def test_429_with_retry_after_as_an_http_date(
@@ -426,7 +428,9 @@ def test_5xx_is_unavailable_and_may_have_been_processed(
 
     result = client.prescription_create(rpps=RPPS, request=prescription(), idempotency_key="k")
 
-    assert result == Unavailable(f"server error (HTTP {status})", sent=True)
+    assert result == Unavailable(
+        f"server error (HTTP {status})", sent=True, kind=UnavailableKind.SERVER_ERROR
+    )
     assert route.call_count == 1
 
 
@@ -446,7 +450,7 @@ def test_a_read_timeout_may_have_been_sent(api: respx.MockRouter, client: Ordocl
 
     result = client.prescription_create(rpps=RPPS, request=prescription(), idempotency_key="k")
 
-    assert result == Unavailable("read timeout", sent=True)
+    assert result == Unavailable("read timeout", sent=True, kind=UnavailableKind.TIMEOUT)
     assert route.call_count == 1
 
 
@@ -455,7 +459,7 @@ def test_a_connect_timeout_was_not_sent(api: respx.MockRouter, client: OrdoclicC
 
     result = client.prescription_create(rpps=RPPS, request=prescription(), idempotency_key="k")
 
-    assert result == Unavailable("connect timeout", sent=False)
+    assert result == Unavailable("connect timeout", sent=False, kind=UnavailableKind.CONNECT)
     assert route.call_count == 1
 
 
@@ -468,7 +472,9 @@ def test_a_dropped_connection_after_sending_may_have_been_sent(
 
     result = client.prescription_create(rpps=RPPS, request=prescription(), idempotency_key="k")
 
-    assert result == Unavailable("connection dropped", sent=True)
+    assert result == Unavailable(
+        "connection dropped", sent=True, kind=UnavailableKind.CONNECTION_LOST
+    )
 
 
 def test_a_refused_connection_is_retried_once(
@@ -491,7 +497,7 @@ def test_a_connection_refused_twice_is_unavailable_and_not_sent(
 
     result = client.prescription_create(rpps=RPPS, request=prescription(), idempotency_key="k")
 
-    assert result == Unavailable("connection refused", sent=False)
+    assert result == Unavailable("connection refused", sent=False, kind=UnavailableKind.CONNECT)
     assert route.call_count == 2
 
 
@@ -503,7 +509,7 @@ def test_auth_endpoint_down_makes_the_call_unavailable(
 
     result = client.drug_search(rpps=RPPS, text="doli")
 
-    assert result == Unavailable("connection refused", sent=False)
+    assert result == Unavailable("connection refused", sent=False, kind=UnavailableKind.CONNECT)
     assert not drugs.called
 
 

@@ -30,7 +30,7 @@ from ordoclic_client.contract import (
     PrescriptionState,
     Sex,
 )
-from ordoclic_client.results import Ok, Rejected, Result, Unavailable
+from ordoclic_client.results import Ok, Rejected, Result, Unavailable, UnavailableKind
 
 MARTIN = "10100001238"
 DURAND = "10100007896"
@@ -303,7 +303,7 @@ def test_a_hanging_api_is_a_read_timeout_that_may_have_been_sent(target: Target)
     result = api.drug_search(rpps=MARTIN, text="doliprane")
 
     target.fault("ok")
-    assert result == Unavailable("read timeout", sent=True)
+    assert result == Unavailable("read timeout", sent=True, kind=UnavailableKind.TIMEOUT)
 
 
 def test_an_api_that_is_down_is_unavailable(target: Target) -> None:

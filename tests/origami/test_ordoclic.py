@@ -15,7 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
 
 from ordoclic_client import OrdoclicClient, PartnerCredentials, build_http_client
-from ordoclic_client.results import Unavailable
+from ordoclic_client.results import Unavailable, UnavailableKind
 from origami.ordoclic import get_breaker, get_client, override_client, reset_client
 
 PARTNER_ID = "5b0c3a52-7a4e-4f43-9b7a-0f5f7e0a1c11"
@@ -106,9 +106,11 @@ def test_the_breaker_follows_the_settings_and_is_shared(key_path: Path) -> None:
         first = get_client().drug_search(rpps="10100001238", text="doli")
         second = get_client().drug_search(rpps="10100001238", text="doli")
 
-        assert first == Unavailable("server error (HTTP 503)", sent=False)  # only auth was tried
+        assert first == Unavailable(  # only auth was tried
+            "server error (HTTP 503)", sent=False, kind=UnavailableKind.SERVER_ERROR
+        )
         assert isinstance(second, Unavailable)
-        assert second.reason == "circuit open"
+        assert second.kind == UnavailableKind.BREAKER_OPEN
         assert auth.call_count == 1
         assert get_breaker().state() == "open"
         assert get_breaker().last_error() == "server error (HTTP 503)"

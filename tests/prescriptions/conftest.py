@@ -6,7 +6,7 @@ import pytest
 
 from ordoclic_client import contract
 from ordoclic_client.sandbox.catalogue import curated_records
-from prescriptions.services import DrugChoice
+from prescriptions.drafting.drugs import DrugChoice
 from tests.chaos import workload
 from tests.factories import PatientFactory, PrescriberFactory
 
@@ -92,7 +92,7 @@ def draft_with_lines(
     objection: bool = False,
     replaces: Any = None,
 ) -> Any:
-    from prescriptions import services
+    from prescriptions.drafting import services
 
     context = user.practitioner.exercise_contexts.first()
     prescription = services.prescription_create_draft(
@@ -107,7 +107,7 @@ def draft_with_lines(
             prescription=prescription,
             acting_user=user,
             version=prescription.version,
-            drug=services.DrugChoice(
+            drug=DrugChoice(
                 code=code, label=label, substance=substance, form=form, default_unit="comprimé"
             ),
             data=services.LineInput(posology="1 cp matin et soir 5 jours"),
@@ -126,16 +126,17 @@ def draft_with_lines(
 
 
 def sign_and_register(*, user: Any, prescription: Any) -> Any:
-    from prescriptions import services
+    from prescriptions.delivery import signing, submissions
+    from prescriptions.drafting import services
     from prescriptions.models import Prescription, TransmissionStatus
 
     prescription.refresh_from_db()
     services.prescription_analyse(prescription=prescription, acting_user=user)
     prescription.refresh_from_db()
-    services.prescription_sign(
+    signing.prescription_sign(
         prescription=prescription, acting_user=user, version=prescription.version
     )
-    services.submission_send(submission_id=prescription.submission.pk)
+    submissions.submission_send(submission_id=prescription.submission.pk)
     prescription = Prescription.objects.get(pk=prescription.pk)
     assert prescription.transmission_status == TransmissionStatus.REGISTERED
     return prescription

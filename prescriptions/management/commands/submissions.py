@@ -14,7 +14,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from prescriptions import delivery
+from prescriptions.delivery import submissions as delivery
+from prescriptions.errors import PrescriptionError
 from prescriptions.models import Submission, SubmissionStatus
 
 
@@ -73,7 +74,7 @@ class Command(BaseCommand):
                 delivery.submission_requeue(submission_id=pk, acting_user=None)
             except Submission.DoesNotExist as exc:
                 raise CommandError(f"submission {pk} does not exist") from exc
-            except delivery.DeliveryError as exc:
+            except PrescriptionError as exc:
                 raise CommandError(f"submission {pk}: {exc.message}") from exc
             done += 1
         self.stdout.write(f"requeued {done} submission(s)")

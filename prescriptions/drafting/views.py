@@ -1,0 +1,354 @@
+"""The prescriber's screens while writing: the prescription being written (lines, live
+analysis, decisions), "Mes ordonnances" and the patient's prescriptions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
+
+from origami.patients.models import Patient
+from practitioners.models import ExerciseContext
+from practitioners.permissions import UserRequest, prescriber_required
+from practitioners.selectors import current_exercise_context, exercise_contexts_for
+from practitioners.views import exercise_context_use
+
+from .. import ordoclic
+from ..access import prescription_get_for
+from ..errors import PrescriptionError
+from ..models import Alert, NonSubstitutableReason, Prescription, PrescriptionLine
+from . import services
+from .drugs import DrugChoice, drug_choice_for_code
+from .selectors import (
+    LIST_FILTERS,
+    prescription_history_for_patient,
+    prescription_list_for,
+    prescription_screen,
+)
+
+DRAFT_CHANGED = "draft-changed"
+
+
+def version_posted(request: UserRequest) -> int:
+    try:
+        return int(request.POST.get("version", ""))
+    except ValueError:
+        return 0
+
+
+def _screen_context(
+    request: UserRequest, prescription: Prescription, **extra: Any
+) -> dict[str, Any]:
+    patient = Patient.objects.prefetch_related(
+        "allergies", "alds", "current_treatments", "pathologies"
+    ).get(pk=prescription.patient_id)
+    prescription.patient = patient
+    screen = prescription_screen(
+        prescription=prescription,
+        account_current=prescription.prescriber.ordoclic_link_status == "linked",
+    )
+    context: dict[str, Any] = {
+        "screen": screen,
+        "prescription": prescription,
+        "patient": patient,
+        "contexts": list(exercise_contexts_for(practitioner=prescription.prescriber)),
+        "line_form": {},
+        "line_errors": {},
+        "edit_errors": {},
+        "error": "",
+        "reasons": NonSubstitutableReason.choices,
+    }
+    context.update(extra)
+    return context
+
+
+def _render_editor(
+    request: UserRequest, prescription: Prescription, *, changed: bool, **extra: Any
+) -> HttpResponse:
+    context = _screen_context(request, prescription, **extra)
+    if request.htmx:
+        response = render(request, "prescriptions/screen.html#editor", context)
+        if extra.get("context_switched"):  # the top bar says the place of practice chosen
+            response.content += render_to_string(
+                "origami/_context_switcher.html", {**context, "swap_oob": True}, request=request
+            ).encode()
+        if changed:
+            trigger_client_event(response, DRAFT_CHANGED)
+        return response
+    if extra.get("error"):
+        return render(request, "prescriptions/screen.html", context)
+    return redirect("prescriptions:detail", pk=prescription.pk)
+
+
+@require_GET
+@prescriber_required
+def prescription_list(request: UserRequest) -> HttpResponse:
+    filter_name = request.GET.get("filtre", "")
+    if filter_name not in LIST_FILTERS:
+        filter_name = ""
+    prescriptions = prescription_list_for(user=request.user, filter_name=filter_name)[:200]
+    context = {
+        "prescriptions": prescriptions,
+        "filter_name": filter_name,
+        "filters": [
+            ("drafts", _("Brouillons")),
+            ("sent", _("Envoyées")),
+            ("attention", _("À traiter")),
+            ("cancelled", _("Annulées")),
+        ],
+    }
+    if request.htmx and not request.htmx.boosted:
+        return render(request, "prescriptions/list.html#results", context)
+    return render(request, "prescriptions/list.html", context)
+
+
+@require_POST
+@prescriber_required
+def prescription_create(request: UserRequest, patient_id: int) -> HttpResponse:
+    patient = get_object_or_404(Patient, pk=patient_id)
+    practitioner = request.user.practitioner  # type: ignore[union-attr]
+    prescription = services.prescription_create_draft(
+        patient=patient,
+        prescriber=practitioner,
+        acting_user=request.user,
+        exercise_context=current_exercise_context(request),
+    )
+    url = reverse("prescriptions:detail", kwargs={"pk": prescription.pk})
+    if request.htmx:
+        return HttpResponseClientRedirect(url)
+    return redirect(url)
+
+
+def draft_screen(request: UserRequest, prescription: Prescription) -> HttpResponse:
+    """The page of a draft (the prescription's page while it is written)."""
+    return render(request, "prescriptions/screen.html", _screen_context(request, prescription))
+
+
+@require_GET
+@prescriber_required
+def drug_search(request: UserRequest, pk: int) -> HttpResponse:
+    prescription = prescription_get_for(user=request.user, pk=pk, for_change=True)
+    text = request.GET.get("q", "").strip()[:100]
+    drugs: list[dict[str, Any]] = []
+    error = ""
+    if len(text) >= 2:
+        try:
+            found = ordoclic.drugs_search(rpps=prescription.prescriber.rpps, text=text, per_page=12)
+        except PrescriptionError as refusal:  # unavailable, or the query refused
+            error = refusal.message
+        else:
+            drugs = [{"choice": DrugChoice.from_drug(d), "drug": d} for d in found]
+    return render(
+        request,
+        "prescriptions/screen.html#drug_results",
+        {"drugs": drugs, "query": text, "search_error": error, "prescription": prescription},
+    )
+
+
+def _line_input(request: UserRequest) -> services.LineInput:
+    try:
+        renewals = int(request.POST.get("renewals") or 0)
+    except ValueError:
+        renewals = -1
+    return services.LineInput(
+        posology=request.POST.get("posology", ""),
+        quantity=request.POST.get("quantity", ""),
+        renewals=renewals,
+        non_substitutable=request.POST.get("non_substitutable") == "on",
+        non_substitutable_reason=request.POST.get("non_substitutable_reason", ""),
+        ald=request.POST.get("ald") == "on",
+        instructions=request.POST.get("instructions", ""),
+    )
+
+
+@require_POST
+@prescriber_required
+def line_add(request: UserRequest, pk: int) -> HttpResponse:
+    prescription = prescription_get_for(user=request.user, pk=pk, for_change=True)
+    try:
+        drug = drug_choice_for_code(
+            rpps=prescription.prescriber.rpps, code=request.POST.get("drug_code", "")
+        )
+        services.prescription_line_add(
+            prescription=prescription,
+            acting_user=request.user,
+            version=version_posted(request),
+            drug=drug,
+            data=_line_input(request),
+        )
+    except PrescriptionError as error:
+        prescription.refresh_from_db()
+        return _render_editor(
+            request,
+            prescription,
+            changed=False,
+            error=error.message,
+            line_form=request.POST,
+            line_errors={error.field or "form": error.message},
+        )
+    prescription.refresh_from_db()
+    return _render_editor(request, prescription, changed=True, focus_search=True)
+
+
+def _line_for(request: UserRequest, pk: int, line_id: int) -> tuple[Prescription, PrescriptionLine]:
+    prescription = prescription_get_for(user=request.user, pk=pk, for_change=True)
+    line = get_object_or_404(PrescriptionLine, pk=line_id, prescription=prescription)
+    return prescription, line
+
+
+@require_POST
+@prescriber_required
+def line_update(request: UserRequest, pk: int, line_id: int) -> HttpResponse:
+    prescription, line = _line_for(request, pk, line_id)
+    try:
+        services.prescription_line_update(
+            line=line,
+            acting_user=request.user,
+            version=version_posted(request),
+            data=_line_input(request),
+        )
+    except PrescriptionError as error:
+        prescription.refresh_from_db()
+        return _render_editor(
+            request,
+            prescription,
+            changed=False,
+            error=error.message,
+            edit_errors={line.pk: {"message": error.message, "form": request.POST}},
+        )
+    prescription.refresh_from_db()
+    return _render_editor(request, prescription, changed=True)
+
+
+@require_POST
+@prescriber_required
+def line_remove(request: UserRequest, pk: int, line_id: int) -> HttpResponse:
+    prescription, line = _line_for(request, pk, line_id)
+    try:
+        services.prescription_line_remove(
+            line=line, acting_user=request.user, version=version_posted(request)
+        )
+    except PrescriptionError as error:
+        prescription.refresh_from_db()
+        return _render_editor(request, prescription, changed=False, error=error.message)
+    prescription.refresh_from_db()
+    return _render_editor(request, prescription, changed=True)
+
+
+@require_POST
+@prescriber_required
+def options_update(request: UserRequest, pk: int) -> HttpResponse:
+    prescription = prescription_get_for(user=request.user, pk=pk, for_change=True)
+    context_id = request.POST.get("exercise_context", "")
+    exercise_context = None
+    if context_id.isdigit():
+        exercise_context = ExerciseContext.objects.filter(
+            pk=int(context_id), practitioner=prescription.prescriber, is_active=True
+        ).first()
+    # The form posts the place with every change (a ticked box too): only a new place counts.
+    place_changed = (
+        exercise_context is not None and exercise_context.pk != prescription.exercise_context_id
+    )
+    try:
+        services.prescription_options_update(
+            prescription=prescription,
+            acting_user=request.user,
+            version=version_posted(request),
+            exercise_context=exercise_context,
+            dispensing_follow_up_objection=request.POST.get("objection") == "on",
+            share_with_dmp=request.POST.get("share_with_dmp") == "on",
+        )
+    except PrescriptionError as error:
+        prescription.refresh_from_db()
+        return _render_editor(request, prescription, changed=False, error=error.message)
+    if place_changed and prescription.prescriber.user_id == request.user.pk:
+        assert exercise_context is not None
+        # Chosen on the prescription: also the prescriber's context for the session.
+        exercise_context_use(
+            request, practitioner=prescription.prescriber, exercise_context_id=exercise_context.pk
+        )
+        prescription.refresh_from_db()
+        return _render_editor(request, prescription, changed=True, context_switched=True)
+    prescription.refresh_from_db()
+    return _render_editor(request, prescription, changed=True)
+
+
+def analysis_render(request: UserRequest, prescription: Prescription, **extra: Any) -> HttpResponse:
+    context = _screen_context(request, prescription, **extra)
+    if request.htmx:
+        context["oob"] = True  # also refresh the level badge of each line
+        return render(request, "prescriptions/screen.html#analysis", context)
+    if extra.get("error"):
+        return render(request, "prescriptions/screen.html", context)
+    return redirect("prescriptions:detail", pk=prescription.pk)
+
+
+@require_POST
+@prescriber_required
+def analyse(request: UserRequest, pk: int) -> HttpResponse:
+    prescription = prescription_get_for(user=request.user, pk=pk, for_change=True)
+    if prescription.is_draft:
+        services.prescription_analyse(prescription=prescription, acting_user=request.user)
+    return analysis_render(request, prescription)
+
+
+@require_POST
+@prescriber_required
+def alert_decide(request: UserRequest, pk: int, alert_id: int) -> HttpResponse:
+    prescription = prescription_get_for(user=request.user, pk=pk, for_change=True)
+    alert = get_object_or_404(Alert, pk=alert_id, prescription=prescription)
+    try:
+        services.alert_decide(
+            alert=alert,
+            acting_user=request.user,
+            decision=request.POST.get("decision", ""),
+            reason=request.POST.get("reason", ""),
+            version=version_posted(request),
+        )
+    except PrescriptionError as error:
+        prescription.refresh_from_db()
+        return analysis_render(
+            request,
+            prescription,
+            error=error.message,
+            decision_errors={alert.pk: error.message},
+            decision_form={alert.pk: request.POST.get("reason", "")},
+        )
+    return analysis_render(request, prescription)
+
+
+@require_POST
+@prescriber_required
+def analysis_waive(request: UserRequest, pk: int) -> HttpResponse:
+    prescription = prescription_get_for(user=request.user, pk=pk, for_change=True)
+    try:
+        services.prescription_analysis_waive(
+            prescription=prescription, acting_user=request.user, version=version_posted(request)
+        )
+    except PrescriptionError as error:
+        return analysis_render(request, prescription, error=error.message)
+    prescription.refresh_from_db()
+    return analysis_render(request, prescription)
+
+
+@require_GET
+@prescriber_required
+def patient_history(request: UserRequest, patient_id: int) -> HttpResponse:
+    """The patient's prescriptions this prescriber may see, and "Nouvelle ordonnance": the card
+    the host record's patient page loads into its prescriptions slot."""
+    patient = get_object_or_404(Patient, pk=patient_id)
+    context = {
+        "patient": patient,
+        "prescriptions": list(
+            prescription_history_for_patient(user=request.user, patient_id=patient.pk)[:50]
+        ),
+    }
+    if request.htmx:
+        return render(request, "prescriptions/_patient_history.html", context)
+    return render(request, "prescriptions/patient_history.html", context)
