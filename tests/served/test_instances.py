@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 import pytest
 from django_otp.oath import totp
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.chaos.harness import PYTHON, ROOT, Chaos, _stop, _wait_port, free_port
 
@@ -91,8 +92,14 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Chaos, l
                     "DJANGO_SECURE_SSL_REDIRECT": "false",
                     "DJANGO_SECURE_HSTS_SECONDS": "0",
                     "GUNICORN_BIND": f"127.0.0.1:{port}",
-                    "GUNICORN_WORKERS": "1",
+                    # A: two gunicorn workers summed through the multiprocess directory.
+                    "GUNICORN_WORKERS": "2" if index == 0 else "1",
                     "ORIGAMI_METRICS_TOKEN": TOKEN,
+                    **(
+                        {"PROMETHEUS_MULTIPROC_DIR": str(chaos.root / "metrics-a")}
+                        if index == 0
+                        else {}
+                    ),
                 }
             )
             log = (chaos.root / f"web{index}.log").open("ab")
@@ -234,6 +241,19 @@ def test_two_instances_and_two_workers_behave_as_one(cluster: tuple[Chaos, list[
     assert figures[0] == figures[1]
     assert figures[0]['origami_submissions{status="registered"}'] == "2.0"
     assert figures[0]["origami_submissions_queued"] == "0.0"
+    # Request latencies are per instance: A sums its two workers' (every /patients/ request
+    # made on A, whichever worker took it).
+    latency = httpx.get(
+        f"{a}/metriques/", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10
+    ).text
+    served_on_a = [
+        sample.value
+        for family in text_string_to_metric_families(latency)
+        for sample in family.samples
+        if sample.name == "origami_http_request_duration_seconds_count"
+        and sample.labels == {"view": "patients:search", "method": "GET", "status": "2xx"}
+    ]
+    assert served_on_a == [2.0], latency[-3000:]
 
 
 def _figures(base: str) -> dict[str, str]:
