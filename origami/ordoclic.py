@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import redis
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -27,6 +28,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from ordoclic_client import OrdoclicClient, PartnerCredentials, RedisBreaker, build_http_client
+from origami.metrics import OrdoclicCallMetrics
 
 BREAKER_NAME = "ordoclic"
 
@@ -49,6 +51,8 @@ def get_client() -> OrdoclicClient:
                     base_url=settings.ORDOCLIC_BASE_URL,
                     connect_timeout=settings.ORDOCLIC_CONNECT_TIMEOUT,
                     read_timeout=settings.ORDOCLIC_READ_TIMEOUT,
+                    # Latency and outcome of every call, by kind, for the metrics endpoint.
+                    transport=OrdoclicCallMetrics(httpx.HTTPTransport()),
                 ),
                 credentials=partner_credentials(),
                 breaker=_get_breaker(),

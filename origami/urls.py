@@ -1,10 +1,14 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from . import views
+from . import health, views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    # Also answered by origami.health.ProbeMiddleware before host checks and sessions.
+    path("sante/", health.health_live, name="health_live"),
+    path("sante/pret/", health.health_ready, name="health_ready"),
+    path("metriques/", health.metrics, name="metrics"),
     path("", include("origami.accounts_urls")),
     path("patients/", include("origami.patients.urls")),
     path("praticiens/", include("practitioners.urls")),

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
+from django.contrib.auth.signals import user_login_failed
 from django.core.cache import cache
 from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -51,7 +52,10 @@ def login_throttled(*, username: str, ip: str) -> bool:
     return login_failures(username=username, ip=ip) >= settings.LOGIN_MAX_FAILURES
 
 
-def login_failure_record(*, username: str, ip: str) -> None:
+def login_failure_record(*, username: str, ip: str, step: str = "password") -> None:
+    """Count a failure towards the lockout, and tell Django's ``user_login_failed`` listeners
+    (the metrics count failures by ``step``, never by username)."""
+    user_login_failed.send(sender=__name__, credentials={"username": username}, step=step)
     for key in (_key("user", username), _key("ip", ip)):
         # add() starts the window only on the first failure; incr() keeps its expiry.
         cache.add(key, 0, timeout=settings.LOGIN_FAILURE_WINDOW)
@@ -72,6 +76,7 @@ def _practitioner_deactivated(user: User) -> bool:
 
 def password_check(*, username: str, password: str, ip: str) -> PasswordCheck:
     if login_throttled(username=username, ip=ip):
+        user_login_failed.send(sender=__name__, credentials={"username": username}, step="locked")
         return PasswordCheck(PasswordOutcome.THROTTLED)
     user = User.objects.filter(username__iexact=username.strip()).first()
     if user is None:
@@ -99,11 +104,14 @@ def totp_verify(*, user: User, code: str, ip: str) -> TOTPDevice | None:
     """The user's TOTP device that accepts this code, or None (the failure is counted).
     django-otp also slows down repeated failures per device and refuses a replayed code."""
     if login_throttled(username=user.username, ip=ip):
+        user_login_failed.send(
+            sender=__name__, credentials={"username": user.username}, step="locked"
+        )
         return None
     token = code.strip().replace(" ", "")
     with transaction.atomic():
         for device in TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True):
             if device.verify_token(token):
                 return device
-    login_failure_record(username=user.username, ip=ip)
+    login_failure_record(username=user.username, ip=ip, step="second_factor")
     return None

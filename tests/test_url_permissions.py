@@ -131,13 +131,34 @@ def test_public_urls_are_only_the_login_steps():
     public = sorted(r.name for r in ROUTES if _access(r).public)
     # Ordoclic's webhook has no session: its HMAC signature authenticates it
     # (tests/prescriptions/test_webhooks.py refuses unsigned, forged, stale and replayed posts).
+    # The probes carry no data but states; the metrics need a bearer token
+    # (tests/origami/test_health.py, tests/origami/test_metrics.py, and below).
     assert public == [
         "admin_login",
+        "health_live",
+        "health_ready",
         "login",
         "login_otp",
         "logout",
+        "metrics",
         "prescriptions:ordoclic_webhook",
     ]
+
+
+@pytest.mark.parametrize("role", [None, *Role.values])
+def test_metrics_are_refused_to_every_session_without_the_token(role):
+    from django.test import override_settings
+
+    client = Client() if role is None else login(Client(), _users()[role])
+    with override_settings(ORIGAMI_METRICS_TOKEN="the-scrape-token"):
+        for response in _try(client, reverse("metrics")):
+            assert response.status_code in (401, 405), f"{role} got {response.status_code}"
+
+
+@pytest.mark.parametrize("name", ["health_live", "health_ready"])
+def test_probes_show_no_data_to_anybody(name):
+    body = Client().get(reverse(name)).json()
+    assert set(body) <= {"status", "checks", "ordoclic", "version"}
 
 
 ADMIN_SAMPLE_URLS = [

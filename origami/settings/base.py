@@ -39,6 +39,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "origami.observability.RequestIdMiddleware",
+    # Liveness, readiness and metrics answer here, before host validation, the HTTPS redirect
+    # and the session: orchestrators probe over plain HTTP, by address, without cookies.
+    "origami.health.ProbeMiddleware",
+    "origami.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -209,6 +213,10 @@ SUBMISSION_SWEEP_GRACE = env_float("ORIGAMI_SUBMISSION_SWEEP_GRACE", 60.0)
 # A worker's attempt takes up to this many due submissions in one transaction (the drain after
 # an outage: reads and writes per batch, calls one at a time).
 SUBMISSION_BATCH = env_int("ORIGAMI_SUBMISSION_BATCH", 10)
+
+# The Prometheus endpoint (/metriques/) answers only with "Authorization: Bearer <this>"; empty:
+# the endpoint answers 404. With several gunicorn workers, also set PROMETHEUS_MULTIPROC_DIR.
+ORIGAMI_METRICS_TOKEN = env_str("ORIGAMI_METRICS_TOKEN", "")
 
 LOGGING = {
     "version": 1,

@@ -11,6 +11,9 @@ if SECRET_KEY.startswith("local-only"):
 
 DEBUG = False
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
+# Orchestrators and Prometheus probe over plain HTTP (origami.health also answers these paths
+# before the redirect; this keeps them exempt should the middleware order change).
+SECURE_REDIRECT_EXEMPT = [r"^sante/", r"^metriques/$"]
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
