@@ -30,11 +30,9 @@ from typing import Any
 
 import psycopg
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
-from prescriptions.models import AuditEvent, Submission, SubmissionStatus, TransmissionStatus
+from prescriptions.models import TransmissionStatus
 
 MANIFEST_SUFFIX = ".manifest.json"
 # Tables whose rows the database itself refuses to change (append-only triggers).
@@ -43,9 +41,6 @@ APPEND_ONLY_TABLES = (
     "prescriptions_auditevent",
     "prescriptions_submissionattempt",
     "practitioners_accountevent",
-)
-RESTORED_ERROR = (
-    "Restaurée depuis une sauvegarde : recherche par identifiant externe avant tout nouvel envoi."
 )
 
 
@@ -281,44 +276,3 @@ def backup_drop(*, database: str) -> None:
         raise BackupError("Refus de supprimer la base configurée.")
     with psycopg.connect(**_connection_kwargs("postgres"), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-
-
-# --- resuming delivery ----------------------------------------------------------------------
-
-
-@transaction.atomic
-def submissions_after_restore(*, dump: str) -> int:
-    """Run on the restored database, before the workers: every queued submission that had no
-    attempt yet may still have been registered after the dump (by the signing request or a
-    worker); count it as tried, so that its next attempt first looks the prescription up by
-    external id (``prescriptions.delivery``) and sends only if Ordoclic does not know it. The
-    idempotency key is kept. Each one gets an audit event; returns how many were marked."""
-    pending = list(
-        Submission.objects.select_for_update()
-        .filter(
-            Q(status__in=[SubmissionStatus.QUEUED, SubmissionStatus.SENDING]),
-            attempts=0,
-        )
-        .select_related("prescription")
-    )
-    now = timezone.now()
-    for submission in pending:
-        submission.attempts = 1
-        submission.status = SubmissionStatus.QUEUED
-        submission.last_error = RESTORED_ERROR
-        submission.next_attempt_at = now
-        submission.updated_at = now  # bulk_update does not apply auto_now
-    Submission.objects.bulk_update(
-        pending, ["attempts", "status", "last_error", "next_attempt_at", "updated_at"]
-    )
-    AuditEvent.objects.bulk_create(
-        AuditEvent(
-            actor=None,
-            action="submission_restored",
-            prescription=submission.prescription,
-            exercise_context_id=submission.prescription.exercise_context_id,
-            details={"submission_id": submission.pk, "dump": dump},
-        )
-        for submission in pending
-    )
-    return len(pending)

@@ -32,7 +32,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from origami import metrics as exposition
+from origami import exposition
 from origami.ordoclic import get_breaker
 from practitioners.permissions import public
 

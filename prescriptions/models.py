@@ -406,6 +406,10 @@ class AuditAction(models.TextChoices):
     REGISTERED = "registered", _("Enregistrée chez Ordoclic")
     SUBMISSION_HELD = "submission_held", _("Envoi mis en attente")
     SUBMISSION_REQUEUED = "submission_requeued", _("Envoi relancé")
+    SUBMISSION_RESTORED = (
+        "submission_restored",
+        _("Envoi repris après une restauration (recherche avant tout renvoi)"),
+    )
     DISPENSING_UPDATED = "dispensing_updated", _("Délivrance mise à jour")
     DISPENSING_EVENT_IGNORED = (
         "dispensing_event_ignored",

@@ -626,3 +626,48 @@ def _requeue(
         details={"submission": submission.pk, "attempts_before": held_after},
     )
     _enqueue_on_commit(submission)
+
+
+# --- after a restore from a backup ------------------------------------------------------------
+
+RESTORED_ERROR = (
+    "Restaurée depuis une sauvegarde : recherche par identifiant externe avant tout nouvel envoi."
+)
+
+
+@transaction.atomic
+def submissions_after_restore(*, dump: str) -> int:
+    """Run on the restored database, before the workers: every queued submission that had no
+    attempt yet may still have been registered after the dump (by the signing request or a
+    worker); count it as tried, so that its next attempt first looks the prescription up by
+    external id and sends only if Ordoclic does not know it. The
+    idempotency key is kept. Each one gets an audit event; returns how many were marked."""
+    pending = list(
+        Submission.objects.select_for_update()
+        .filter(
+            Q(status__in=[SubmissionStatus.QUEUED, SubmissionStatus.SENDING]),
+            attempts=0,
+        )
+        .select_related("prescription")
+    )
+    now = timezone.now()
+    for submission in pending:
+        submission.attempts = 1
+        submission.status = SubmissionStatus.QUEUED
+        submission.last_error = RESTORED_ERROR
+        submission.next_attempt_at = now
+        submission.updated_at = now  # bulk_update does not apply auto_now
+    Submission.objects.bulk_update(
+        pending, ["attempts", "status", "last_error", "next_attempt_at", "updated_at"]
+    )
+    AuditEvent.objects.bulk_create(
+        AuditEvent(
+            actor=None,
+            action=AuditAction.SUBMISSION_RESTORED,
+            prescription=submission.prescription,
+            exercise_context_id=submission.prescription.exercise_context_id,
+            details={"submission_id": submission.pk, "dump": dump},
+        )
+        for submission in pending
+    )
+    return len(pending)

@@ -16,8 +16,8 @@ from origami.backup import (
     backup_drop,
     backup_dump,
     backup_restore,
-    submissions_after_restore,
 )
+from prescriptions.delivery.submissions import submissions_after_restore
 
 
 class Command(BaseCommand):
