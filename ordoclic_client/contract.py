@@ -13,6 +13,13 @@ conventions and the drug database model behind Ordoclic (drug levels CIS / CIP13
 request made of a patient context and lines, one alert per finding with a type, a level and the
 lines involved).
 
+Also assumed, in the same drug database model: what we send is parsed strictly (an unknown field
+is a 422 naming it, :class:`RequestModel`); a line may be prescribed in DCI (substance, dosage and
+form instead of a product code, :class:`DrugRef`); a drug carries its prescription conditions
+typed (:class:`PrescriptionConditions`) and each presentation its price and reimbursement rate;
+an alert's ``type`` says what it is about (an overdose, a missing weight, a class duplicate, a
+check that could not run at level INFO), its ``level`` how grave it is.
+
 A team holding the real contract changes this module (paths and models) and the sandbox's
 handlers; nothing else in origami depends on these shapes except through the client's methods.
 
