@@ -13,6 +13,13 @@ conventions and the drug database model behind Ordoclic (drug levels CIS / CIP13
 request made of a patient context and lines, one alert per finding with a type, a level and the
 lines involved).
 
+Also assumed, in the same drug database model: what we send is parsed strictly (an unknown field
+is a 422 naming it, :class:`RequestModel`); a line may be prescribed in DCI (substance, dosage and
+form instead of a product code, :class:`DrugRef`); a drug carries its prescription conditions
+typed (:class:`PrescriptionConditions`) and each presentation its price and reimbursement rate;
+an alert's ``type`` says what it is about (an overdose, a missing weight, a class duplicate, a
+check that could not run at level INFO), its ``level`` how grave it is.
+
 A team holding the real contract changes this module (paths and models) and the sandbox's
 handlers; nothing else in origami depends on these shapes except through the client's methods.
 
@@ -59,10 +66,22 @@ WEBHOOK_SIGNATURE_HEADER = "X-Ordoclic-Signature"
 
 
 class ApiModel(BaseModel):
-    """camelCase on the wire, snake_case in Python; unknown fields ignored, used fields strict."""
+    """camelCase on the wire, snake_case in Python; unknown fields ignored, used fields strict.
+
+    For what Ordoclic answers: a new field on its side must not break us."""
 
     model_config = ConfigDict(
         alias_generator=to_camel, populate_by_name=True, extra="ignore", frozen=True
+    )
+
+
+class RequestModel(ApiModel):
+    """What we send (and what the sandbox receives): an unknown field is refused (422 naming
+    it), since a misspelt key (``maxPer24h`` for ``maxPer24H``) would otherwise drop a check in
+    silence. Assumed of the real API, as the rest of this module."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True
     )
 
 
@@ -103,8 +122,9 @@ class DrugSubstance(ApiModel):
 class Presentation(ApiModel):
     cip13: str
     label: str
-    reimbursement_rate: str = ""  # e.g. "65 %"
-    price_eur: Decimal | None = None
+    reimbursement_rate: str = ""  # as BDPM prints it, e.g. "65 %"; "" when not reimbursed
+    reimbursement_rate_percent: int | None = None  # 100, 65, 30, 15; None: not reimbursable
+    price_eur: Decimal | None = None  # public price incl. VAT; None when BDPM gives none
 
 
 class GenericType(StrEnum):
@@ -116,6 +136,35 @@ class GenericGroup(ApiModel):
     id: str
     label: str
     type: GenericType
+
+
+class DrugList(StrEnum):
+    """Listes des substances vénéneuses (CSP art. L5132-1)."""
+
+    LIST_I = "liste_i"  # renewable only when the prescriber writes so
+    LIST_II = "liste_ii"  # renewable unless the prescriber writes otherwise, up to 12 months
+    NARCOTIC = "stupefiant"  # secure prescription, never renewed
+
+
+class PrescriptionConditions(ApiModel):
+    """The prescription and dispensing conditions of a product, typed (assumed: the sandbox
+    reads them from the BDPM file ``CIS_CPD_bdpm.txt``; a certified database gives the same
+    facts). ``Drug.prescription_conditions`` keeps the texts as published."""
+
+    drug_list: DrugList | None = None
+    # stupéfiant, or "assimilé" (zolpidem, ...): secure prescription, quantities in full letters
+    secure_prescription: bool = False
+    hospital_only: bool = False  # "réservé à l'usage hospitalier": never in a city context
+    hospital_prescription: bool = False  # "prescription hospitalière"
+    initial_hospital_prescription: bool = False  # "prescription initiale hospitalière ..."
+    specialist_only: bool = False  # "prescription (initiale) réservée aux spécialistes ..."
+    specialties: list[str] = Field(default_factory=list)  # "NEUROLOGIE", ...
+    special_monitoring: bool = False  # "... surveillance particulière pendant le traitement"
+    # longest prescription allowed, in days ("prescription limitée à 4 semaines" -> 28); for a
+    # narcotic, the per-substance cap (7, 14 or 28 days) when it is shorter
+    max_duration_days: int | None = None
+    dispensing_fraction_days: int | None = None  # "délivrance fractionnée de 7 jours"
+    overlap_forbidden: bool = False  # "chevauchement interdit sauf mention expresse"
 
 
 class Drug(ApiModel):
@@ -130,7 +179,8 @@ class Drug(ApiModel):
     generic_group: GenericGroup | None = None
     marketed: bool = True
     holder: str = ""
-    prescription_conditions: list[str] = Field(default_factory=list)  # "liste I", ...
+    prescription_conditions: list[str] = Field(default_factory=list)  # "liste I", ... as published
+    conditions: PrescriptionConditions = Field(default_factory=PrescriptionConditions)
 
 
 # --- analysis --------------------------------------------------------------------------------
@@ -154,10 +204,10 @@ class HepaticInsufficiency(StrEnum):
     SEVERE = "severe"
 
 
-class PatientContext(ApiModel):
+class PatientContext(RequestModel):
     birth_date: date
     sex: Sex = Sex.UNKNOWN
-    weight_kg: Decimal | None = None
+    weight_kg: Decimal | None = None  # read for children's doses (per kg)
     height_cm: Decimal | None = None
     pregnancy_weeks: int | None = None  # weeks of amenorrhoea; None when not pregnant
     breastfeeding: Breastfeeding = Breastfeeding.NONE
@@ -171,11 +221,23 @@ class CodeSystem(StrEnum):
     CIS = "cis"
     CIP13 = "cip13"
     UCD = "ucd"
+    DCI = "dci"  # a line prescribed by common name, see DrugRef
 
 
-class DrugRef(ApiModel):
+class DrugRef(RequestModel):
+    """A product (CIS, CIP13, UCD) or, with ``code_system = "dci"``, a line prescribed in DCI:
+    ``code`` is the substance (``"amoxicilline"``; a combination joins its substances with
+    ``" + "``, ``"amoxicilline + acide clavulanique"``), ``dosage`` its strength (``"1 g"``,
+    ``"250 mg/5 ml"``; a combination gives one per substance, in the same order, joined with
+    ``" + "``) and ``form`` the pharmaceutical form (``"comprimé"``). Ordoclic analyses such a line
+    through its substances (the route follows from the form unless the line gives one) and
+    registers it as it is: the pharmacist dispenses a product of that common name. Assumed."""
+
     code_system: CodeSystem = CodeSystem.CIS
     code: str
+    # DCI lines only; left out of a product reference's JSON
+    dosage: str = Field(default="", exclude_if=lambda value: not value)
+    form: str = Field(default="", exclude_if=lambda value: not value)
 
 
 class FrequencyPeriod(StrEnum):
@@ -190,7 +252,7 @@ class DurationUnit(StrEnum):
     MONTH = "month"
 
 
-class LineIn(ApiModel):
+class LineIn(RequestModel):
     """One line as the analysis and the registration receive it."""
 
     line_id: str  # ours, echoed back in alerts
@@ -203,10 +265,10 @@ class LineIn(ApiModel):
     max_per_24h: Decimal | None = None  # in `unit`, for "si besoin"
     duration_value: int | None = None
     duration_unit: DurationUnit = DurationUnit.DAY
-    route: str = ""
+    route: str = ""  # as BDPM names routes ("orale", "cutanée"); "" : the product's routes
 
 
-class AnalysisRequest(ApiModel):
+class AnalysisRequest(RequestModel):
     patient: PatientContext
     lines: list[LineIn]
     # what the patient already takes (for interactions), same shape; alerts may name them too
@@ -215,7 +277,8 @@ class AnalysisRequest(ApiModel):
 
 class AlertLevel(StrEnum):
     """The four ANSM levels, highest first, then information. Non-interaction findings (allergy,
-    pregnancy, renal, dose, duplicate) are mapped onto the same scale."""
+    pregnancy, renal, dose, duplicate) are mapped onto the same scale; INFO is for notices that
+    ask no decision, such as a check that could not run (``AlertType.NOT_CHECKED``)."""
 
     CI = "CI"  # contre-indication
     ASDEC = "ASDEC"  # association déconseillée
@@ -234,14 +297,20 @@ LEVEL_RANK = {
 
 
 class AlertType(StrEnum):
+    """What an alert is about. A screen labels an alert by its type; the level word
+    ("contre-indication", ...) is the label of drug interactions only."""
+
     DRUG_INTERACTION = "drug_interaction"
-    CONTRAINDICATION = "contraindication"
+    CONTRAINDICATION = "contraindication"  # patient context: pregnancy, age, renal, ...
     ALLERGY = "allergy"
     PRECAUTION = "precaution"
-    POSOLOGY_OVERDOSE = "posology_overdose"
+    POSOLOGY_OVERDOSE = "posology_overdose"  # adult maximum, or per kg for a child
     POSOLOGY_UNDERDOSE = "posology_underdose"
+    WEIGHT_REQUIRED = "weight_required"  # a child's dose is per kg and no weight was given
     REDUNDANT_ACTIVE_INGREDIENT = "redundant_active_ingredient"
     SAME_DRUG = "same_drug"
+    CLASS_DUPLICATE = "class_duplicate"  # two substances of one class (two NSAIDs, ...)
+    NOT_CHECKED = "not_checked"  # level INFO: a check that could not run, and why
 
 
 class Trigger(StrEnum):
@@ -300,6 +369,9 @@ class NonSubstitutableReason(StrEnum):
 
 
 class PrescriptionLineIn(LineIn):
+    """A line as registered. A DCI line (``drug.code_system = "dci"``) carries its DCI label
+    (``"amoxicilline 1 g, comprimé"``), which the paper copy prints."""
+
     label: str
     posology_text: str  # the sentence printed on the paper copy
     quantity: str = ""
@@ -310,13 +382,13 @@ class PrescriptionLineIn(LineIn):
     instructions: str = ""
 
 
-class AcknowledgedAlert(ApiModel):
+class AcknowledgedAlert(RequestModel):
     alert_id: str
     level: AlertLevel
     reason: str = ""
 
 
-class PrescriptionCreate(ApiModel):
+class PrescriptionCreate(RequestModel):
     external_id: str  # ours (UUID); search key after an ambiguous failure
     entity_id: str | None = None
     patient: PatientIdentity
@@ -372,7 +444,7 @@ class RegisteredPrescription(ApiModel):
     dispensing: Dispensing = Field(default_factory=Dispensing)
 
 
-class PrescriptionCancel(ApiModel):
+class PrescriptionCancel(RequestModel):
     reason: str  # a code from our short list
     comment: str = ""
 

@@ -21,7 +21,7 @@ def compact(value: str) -> str:
 
 
 def clean_rpps(value: str) -> str:
-    """RPPS: 11 digits, the last one a Luhn key. Test numbers listed in the setting
+    """RPPS: 11 digits, not all zeros, the last one a Luhn key. Test numbers listed in the setting
     ORDOCLIC_ALLOWED_TEST_RPPS (Ordoclic staging's, which fail Luhn) are accepted as they are."""
     number = compact(value)
     if not number.isdigit():
@@ -36,6 +36,10 @@ def clean_rpps(value: str) -> str:
         )
     if number in getattr(settings, "ORDOCLIC_ALLOWED_TEST_RPPS", []):
         return number
+    if set(number) == {"0"}:  # eleven zeros pass Luhn but are nobody's number
+        raise ValidationError(
+            _("Le numéro RPPS ne peut pas être composé uniquement de zéros."), code="rpps_zeros"
+        )
     if not luhn.is_valid(number):
         raise ValidationError(
             _("Le numéro RPPS %(number)s est invalide : sa clé de contrôle ne correspond pas.")

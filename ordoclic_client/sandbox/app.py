@@ -42,10 +42,13 @@ from ordoclic_client.sandbox.auth import (
     verify_signature,
     within_skew,
 )
+from ordoclic_client.sandbox.clinical import route_of_form
 from ordoclic_client.sandbox.credentials import ensure_partner
 from ordoclic_client.sandbox.directory import DEMO_PROFESSIONALS
 from ordoclic_client.sandbox.faults import MODES, Decision, Faults, FaultSwitch
 from ordoclic_client.sandbox.store import RESET_TABLES, Store
+from ordoclic_client.sandbox.text import fold
+from ordoclic_client.sandbox.thesaurus import canonical_substance
 from ordoclic_client.sandbox.webhooks import WebhookSender, WebhookTarget
 
 logger = logging.getLogger(__name__)
@@ -75,8 +78,11 @@ class ApiError(Exception):
         error = cls(422, "invalid", "Invalid request body.")
         error.errors = [
             {
-                "code": e["type"],
-                "message": e["msg"],
+                # an unknown field is named, so that a misspelt key is seen, not dropped
+                "code": "unknown_field" if e["type"] == "extra_forbidden" else e["type"],
+                "message": f"Unknown field: {e['loc'][-1]}."
+                if e["type"] == "extra_forbidden"
+                else e["msg"],
                 "field": ".".join(str(p) for p in (prefix, *e["loc"]) if p != ""),
             }
             for e in exc.errors()
@@ -519,16 +525,15 @@ class SandboxApp:
 
         def resolve(index: int, group: str, line: LineIn) -> engine.ResolvedDrug:
             code = line.drug.code.strip()
+            if line.drug.code_system == CodeSystem.DCI:
+                return _resolve_dci(index, group, line)
             cis: str | None
             if line.drug.code_system == CodeSystem.CIS:
                 cis = code if len(code) == 8 else None
             else:
                 cis = catalogue.find_by_code(self.store, code)
-            row = (
-                conn.execute("SELECT cis, label FROM drugs WHERE cis = ?", (cis,)).fetchone()
-                if cis
-                else None
-            )
+            query = "SELECT cis, label, routes FROM drugs WHERE cis = ?"
+            row = conn.execute(query, (cis,)).fetchone() if cis else None
             if row is None:
                 raise engine.UnknownDrug(index, group, code)
             substances = tuple(
@@ -537,7 +542,12 @@ class SandboxApp:
                 )
                 for s in catalogue.substances_of(conn, row["cis"])
             )
-            return engine.ResolvedDrug(cis=row["cis"], label=row["label"], substances=substances)
+            return engine.ResolvedDrug(
+                cis=row["cis"],
+                label=row["label"],
+                substances=substances,
+                routes=tuple(json.loads(row["routes"])),
+            )
 
         return resolve
 
@@ -902,3 +912,41 @@ def overall_dispensing(line_statuses: list[str]) -> str:
 def qr_payload(number: str) -> str:
     """What the paper copy's QR code carries: the unique prescription number, prefixed."""
     return f"ORDONNANCE-NUMERIQUE:{number}"
+
+
+def _resolve_dci(index: int, group: str, line: LineIn) -> engine.ResolvedDrug:
+    """A line prescribed in DCI (contract.DrugRef): its substances, dosages and form, analysed
+    like a product of that composition; the route follows from the form."""
+    names = [n.strip() for n in line.drug.code.split("+") if n.strip()]
+    dosages = [d.strip() for d in line.drug.dosage.split("+")] if len(names) > 1 else []
+    if len(names) == 1:
+        dosages = [line.drug.dosage.strip()]
+    if not names or len(dosages) != len(names):
+        raise ApiError(
+            422,
+            "invalid_dci",
+            "A DCI line gives its substances and one dosage per substance, joined by ' + '.",
+            f"{group}.{index}.drug",
+        )
+    keys = [canonical_substance(name) for name in names]
+    unknown = [name for name, key in zip(names, keys, strict=True) if not key]
+    if unknown:
+        raise ApiError(
+            422,
+            "unknown_substance",
+            f"Substance inconnue de la base : {', '.join(unknown)}.",
+            f"{group}.{index}.drug.code",
+        )
+    dosage = " + ".join(dosages)
+    label = f"{' + '.join(names)} {dosage}".strip()
+    if line.drug.form.strip():
+        label = f"{label}, {line.drug.form.strip()}"
+    return engine.ResolvedDrug(
+        cis=f"dci:{'+'.join(keys)}|{dosage}|{fold(line.drug.form)}",
+        label=label,
+        substances=tuple(
+            engine.Substance(key=key, name=name, dosage=d)
+            for key, name, d in zip(keys, names, dosages, strict=True)
+        ),
+        routes=(route_of_form(line.drug.form),),
+    )

@@ -7,6 +7,7 @@ A record is a dict in the wire shape of :class:`ordoclic_client.contract.Drug` (
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
@@ -58,6 +59,32 @@ def parse_price(text: str) -> str | None:
     return text
 
 
+# The dosage reference of a liquid or semi-solid form names a quantity ("100 ml", "5 ml de
+# suspension reconstituée", "une cuillère-mesure de 5 ml de ...", "100 g de gel"); a solid form
+# names the unit ("un comprimé", "sachet-dose de 2046 mg"), which the dosage is already per.
+_REFERENCE_QUANTITY = re.compile(
+    r"^(?:une?\s+[^\s]+\s+de\s+)?([0-9]+(?:[.,][0-9]+)?)\s*(ml|l|g)\b", re.IGNORECASE
+)
+
+
+# Granules and powders in sachets give the sachet's mass ("8 g de granulés"): the dosage is per
+# sachet, not per gram.
+_PER_UNIT_ELEMENTS = ("granul", "poudre", "comprim", "gélule", "lyophilisat")
+
+
+def dosage_with_reference(dosage: str, reference: str, element: str = "") -> str:
+    """ "2,40 g" per "100 ml" -> "2,40 g/100 ml"; "500 mg" per "un comprimé" -> "500 mg"."""
+    match = _REFERENCE_QUANTITY.match(reference.strip())
+    if not dosage or not match:
+        return dosage
+    if match.group(2).lower() == "g" and element.lower().startswith(_PER_UNIT_ELEMENTS):
+        return dosage
+    quantity = match.group(1).replace(".", ",")
+    if "," in quantity:
+        quantity = quantity.rstrip("0").rstrip(",")
+    return f"{dosage}/{quantity} {match.group(2).lower()}"
+
+
 def parse_rate(text: str) -> str:
     text = text.strip().replace(" ", "")
     return text.replace("%", " %") if text else ""
@@ -92,7 +119,11 @@ def read_bdpm(directory: Path) -> list[dict[str, Any]]:
         therapeutic = [r for r in rows if _cell(r, 6) == "FT"]
         salts = [r for r in rows if _cell(r, 6) != "FT"]
         for r in therapeutic or salts:
-            substance = {"code": _cell(r, 2), "name": _cell(r, 3), "dosage": _cell(r, 4)}
+            substance = {
+                "code": _cell(r, 2),
+                "name": _cell(r, 3),
+                "dosage": dosage_with_reference(_cell(r, 4), _cell(r, 5), _cell(r, 1)),
+            }
             if therapeutic and salts:
                 # kept for matching: "IODE" (FT) is given for "IOHEXOL" (SA)
                 substance["saltName"] = _cell(salts[0], 3)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ordoclic_client.sandbox.bdpm import read_bdpm
+from ordoclic_client.sandbox.conditions import rate_percent, typed_conditions
 from ordoclic_client.sandbox.store import Store
 from ordoclic_client.sandbox.text import words
 from ordoclic_client.sandbox.thesaurus import canonical_substance
@@ -160,6 +161,7 @@ def drugs_by_cis(conn: sqlite3.Connection, cis_list: list[str]) -> list[dict[str
     query = f"SELECT * FROM drugs WHERE cis IN ({marks})"  # noqa: S608 - placeholders only
     drugs = {r["cis"]: r for r in conn.execute(query, cis_list)}
     substances: dict[str, list[dict[str, str]]] = {}
+    keys: dict[str, list[str]] = {}
     for r in conn.execute(
         f"SELECT * FROM substances WHERE cis IN ({marks}) ORDER BY cis, position",  # noqa: S608
         cis_list,
@@ -167,6 +169,7 @@ def drugs_by_cis(conn: sqlite3.Connection, cis_list: list[str]) -> list[dict[str
         substances.setdefault(r["cis"], []).append(
             {"code": r["code"], "name": r["name"], "dosage": r["dosage"]}
         )
+        keys.setdefault(r["cis"], []).append(r["canonical"])
     presentations: dict[str, list[dict[str, Any]]] = {}
     for r in conn.execute(
         f"SELECT * FROM presentations WHERE cis IN ({marks}) AND marketed = 1 ORDER BY cip13",  # noqa: S608
@@ -177,6 +180,7 @@ def drugs_by_cis(conn: sqlite3.Connection, cis_list: list[str]) -> list[dict[str
                 "cip13": r["cip13"],
                 "label": r["label"],
                 "reimbursementRate": r["reimbursement_rate"],
+                "reimbursementRatePercent": rate_percent(r["reimbursement_rate"]),
                 "priceEur": r["price_eur"],
             }
         )
@@ -185,12 +189,14 @@ def drugs_by_cis(conn: sqlite3.Connection, cis_list: list[str]) -> list[dict[str
         d = drugs.get(cis)
         if d is None:
             continue
+        routes = json.loads(d["routes"])
+        texts = json.loads(d["conditions"])
         out.append(
             {
                 "cis": cis,
                 "label": d["label"],
                 "form": d["form"],
-                "routes": json.loads(d["routes"]),
+                "routes": routes,
                 "atc": d["atc"],
                 "substances": substances.get(cis, []),
                 "commonName": d["common_name"],
@@ -198,7 +204,10 @@ def drugs_by_cis(conn: sqlite3.Connection, cis_list: list[str]) -> list[dict[str
                 "genericGroup": json.loads(d["generic_group"]) if d["generic_group"] else None,
                 "marketed": bool(d["marketed"]),
                 "holder": d["holder"],
-                "prescriptionConditions": json.loads(d["conditions"]),
+                "prescriptionConditions": texts,
+                "conditions": typed_conditions(
+                    texts, substance_keys=keys.get(cis, []), routes=routes
+                ),
             }
         )
     return out

@@ -2,7 +2,8 @@
 
 Pure functions over an :class:`AnalysisRequest` and the drugs it names (resolved by the caller
 from the catalogue), so the rules are tested without HTTP. Levels follow the ANSM thesaurus
-(CI > ASDEC > PE > APEC); other findings are mapped onto the same scale.
+(CI > ASDEC > PE > APEC); other findings are mapped onto the same scale, and a check that could
+not run is said as a ``not_checked`` notice at level INFO, never left out in silence.
 """
 
 from __future__ import annotations
@@ -26,6 +27,16 @@ from ordoclic_client.contract import (
     LineIn,
     PatientContext,
     Trigger,
+)
+from ordoclic_client.sandbox.clinical import (
+    ALLERGY_CLASS_NAMES,
+    CHILD_AGE_LIMIT_YEARS,
+    CHILD_DOSES,
+    DUPLICATE_GROUPS,
+    LOCAL_ROUTES,
+    ORAL_ROUTES,
+    ChildDose,
+    child_dose,
 )
 from ordoclic_client.sandbox.text import fold
 from ordoclic_client.sandbox.thesaurus import (
@@ -57,9 +68,10 @@ class Substance:
 
 @dataclass(frozen=True)
 class ResolvedDrug:
-    cis: str
+    cis: str  # for a DCI line, a key of its own ("dci:amoxicilline|1 g|comprimé")
     label: str
     substances: tuple[Substance, ...]
+    routes: tuple[str, ...] = ()  # BDPM routes of the product ("orale", "cutanée", ...)
 
 
 class UnknownDrug(LookupError):
@@ -79,6 +91,29 @@ class LineFacts:
     @property
     def line_id(self) -> str:
         return self.line.line_id
+
+    @property
+    def routes(self) -> set[str]:
+        """The route the line gives, else the product's; folded."""
+        if self.line.route.strip():
+            return {fold(self.line.route)}
+        return {fold(r) for r in self.drug.routes}
+
+    @property
+    def systemic(self) -> bool:
+        """Unknown routes count as systemic: a rule is never dropped for want of a route."""
+        routes = self.routes
+        return not routes or bool(routes - LOCAL_ROUTES)
+
+    @property
+    def oral(self) -> bool:
+        routes = self.routes
+        return not routes or bool(routes & ORAL_ROUTES)
+
+    def exposed(self, scope: str) -> bool:
+        if scope == "any":
+            return True
+        return self.oral if scope == "oral" else self.systemic
 
 
 @dataclass
@@ -133,6 +168,9 @@ _MASS = {
     "microgrammes/dose": 0.001,
 }
 _DOSAGE = re.compile(r"^\s*([0-9][0-9 ]*(?:[.,][0-9]+)?)\s*([a-zA-Zµ]+)(?:\s*/\s*(.*))?$")
+_PER_QUANTITY = re.compile(r"^([0-9]+(?:[.,][0-9]+)?)\s*")
+# Units that count dose units of the form (a dosage "500 mg" is per unit of the form).
+_VOLUME_UNITS = {"ml", "l", "g", "goutte", "gouttes"}
 
 
 def _number(text: str) -> float:
@@ -140,20 +178,25 @@ def _number(text: str) -> float:
 
 
 def dosage_mg(dosage: str) -> tuple[float, str] | None:
-    """ "1000 mg" -> (1000, ""), "5 mg/ml" -> (5, "ml"), "100 microgrammes" -> (0.1, "")."""
+    """mg per one unit of what the dosage is given per: "1000 mg" -> (1000, ""),
+    "5 mg/ml" -> (5, "ml"), "2,40 g/100 ml" -> (24, "ml"), "100 microgrammes" -> (0.1, "")."""
     match = _DOSAGE.match(dosage)
     if not match:
         return None
     unit = match.group(2).lower()
     if unit not in _MASS:
         return None
-    per = fold(match.group(3) or "")
-    per = re.sub(r"^[0-9 ]+", "", per).strip()
-    return _number(match.group(1)) * _MASS[unit], per
+    raw = (match.group(3) or "").strip()
+    number = _PER_QUANTITY.match(raw)
+    quantity = (_number(number.group(1)) or 1.0) if number else 1.0
+    per = fold(raw[number.end() :] if number else raw)
+    return _number(match.group(1)) * _MASS[unit] / quantity, per
 
 
 def mg_per_intake(line: LineIn, substance: Substance, n_substances: int) -> float | None:
-    unit = line.unit.strip().lower()
+    """The mg of one substance in one intake, or None when the unit does not tell it (a
+    volume of a per-unit dosage, drops, a mass of a combination)."""
+    unit = fold(line.unit.strip().replace("µ", "u"))  # "µg" -> "ug"
     dose = float(line.dose)
     if unit in _MASS:
         return dose * _MASS[unit] if n_substances == 1 else None
@@ -161,9 +204,11 @@ def mg_per_intake(line: LineIn, substance: Substance, n_substances: int) -> floa
     if strength is None:
         return None
     mg, per = strength
-    if per and fold(unit) not in {per, per + "s"} and not (per == "ml" and unit in {"ml", "mL"}):
-        return None if per in {"ml", "g"} else dose * mg
-    return dose * mg
+    if per in {"ml", "g"}:
+        return dose * mg if unit in {per, per + "s"} else None
+    if unit in _VOLUME_UNITS:
+        return None  # a per-unit dosage ("20 mg" per ampoule) says nothing of one ml
+    return dose * mg  # per unit of the form, or per dose / per actuation
 
 
 def mg_per_day(line: LineIn, substance: Substance, n_substances: int) -> float | None:
@@ -639,6 +684,8 @@ CONTEXT_RULES: list[tuple[Trigger, list[ContextRule]]] = [
     (Trigger.HEPATIC_FAILURE, HEPATIC_RULES),
 ]
 
+CHILD_DOSES_KEYS = frozenset(CHILD_DOSES)
+
 # Maximum doses for adults: (per intake, per 24 h) in mg.
 MAX_DOSES: dict[str, tuple[float, float]] = {
     "paracetamol": (1000, 4000),
@@ -699,6 +746,8 @@ def _apply_rule(rule: Interaction, a: Side, b: Side, patient: PatientContext) ->
         sides = (b, a)
     else:
         return None
+    if not (sides[0][0].exposed(rule.scope) and sides[1][0].exposed(rule.scope)):
+        return None  # e.g. a lotion does not carry the oral rules of its substance
     level, triggers, detail = rule.levels[0], list[Trigger](), ""
     if rule.mixed:
         resolved = MIXED_RESOLVERS[rule.mixed](sides, patient)
@@ -758,31 +807,92 @@ def _duplicates(facts: list[LineFacts]) -> list[Finding]:
     return found
 
 
-def _allergy_matches(allergy: str, key: str, classes: set[str]) -> bool:
+def _class_duplicates(facts: list[LineFacts]) -> list[Finding]:
+    """Two different substances of one class on two lines (the same substance twice is
+    a redundant active ingredient, above). Local forms do not count (a gel beside a tablet)."""
+    found = []
+    for i, left in enumerate(facts):
+        for right in facts[i + 1 :]:
+            if (left.current and right.current) or not (left.systemic and right.systemic):
+                continue
+            for group in DUPLICATE_GROUPS:
+                members = [
+                    {s.key for s in f.drug.substances if classes_of(s.key) & set(group.classes)}
+                    for f in (left, right)
+                ]
+                pairs = sorted({(a, b) for a in members[0] for b in members[1] if a != b})
+                if not pairs or members[0] & members[1]:
+                    continue
+                a, b = pairs[0]
+                current = [f.drug.label for f in (left, right) if f.current]
+                message = f"{left.drug.label} et {right.drug.label} : {group.risk}"
+                if current:
+                    message += f" (traitement en cours : {', '.join(current)})"
+                found.append(
+                    Finding(
+                        type=AlertType.CLASS_DUPLICATE,
+                        level=group.level,
+                        title=f"Doublon de classe : {group.label} ({display_name(a)} + "
+                        f"{display_name(b)})",
+                        message=message,
+                        action=group.action,
+                        line_ids=[left.line_id, right.line_id],
+                        substances=[display_name(a), display_name(b)],
+                    )
+                )
+    return found
+
+
+def allergy_terms(allergy: str) -> set[str]:
+    """The thesaurus terms ("s:<substance>", "c:<class>") an allergy names; empty when the
+    engine does not recognise it (then it says so rather than ignore it)."""
     folded = fold(allergy)
     if not folded:
-        return False
-    if folded == key or canonical_substance(allergy) == key:
-        return True
-    for class_key in classes:
-        label = fold(CLASSES[class_key].label)
-        if (
-            folded.rstrip("s") in {class_key.rstrip("s"), label.rstrip("s")}
-            or folded == label.split(" (")[0]
+        return set()
+    terms = {f"c:{key}" for key in ALLERGY_CLASS_NAMES.get(folded, ())}
+    substance = canonical_substance(allergy)
+    if substance:
+        terms.add(f"s:{substance}")
+    for class_key, drug_class in CLASSES.items():
+        label = fold(drug_class.label)
+        if folded.rstrip("s") in {class_key.rstrip("s"), label.rstrip("s")} or (
+            folded == label.split(" (")[0]
         ):
-            return True
-    return False
+            terms.add(f"c:{class_key}")
+    return terms
+
+
+def _unrecognised_allergies(facts: list[LineFacts], patient: PatientContext) -> list[Finding]:
+    new_lines = [f.line_id for f in facts if not f.current]
+    if not new_lines:
+        return []
+    return [
+        Finding(
+            type=AlertType.NOT_CHECKED,
+            level=AlertLevel.INFO,
+            title=f"Allergie non vérifiée : « {allergy} »",
+            message=f"L'allergie « {allergy} » ne correspond à aucune substance ni classe connue "
+            "de la base : la prescription n'a pas été vérifiée contre elle.",
+            action="Saisir l'allergie par sa substance (DCI) ou sa classe (ex. : pénicillines, "
+            "bêtalactamines, AINS) et vérifier la prescription vous-même.",
+            line_ids=new_lines,
+            substances=[],
+            triggers=[Trigger.ALLERGY],
+        )
+        for allergy in patient.allergies
+        if allergy.strip() and not allergy_terms(allergy)
+    ]
 
 
 def _context(facts: list[LineFacts], patient: PatientContext, today: date) -> list[Finding]:
-    found = []
+    found = _unrecognised_allergies(facts, patient)
     for f in facts:
         if f.current:
             continue
         for s in f.drug.substances:
             classes = classes_of(s.key)
             for allergy in patient.allergies:
-                if _allergy_matches(allergy, s.key, classes):
+                if any(term_matches(t, s.key, classes) for t in allergy_terms(allergy)):
                     found.append(
                         Finding(
                             type=AlertType.ALLERGY,
@@ -816,48 +926,169 @@ def _context(facts: list[LineFacts], patient: PatientContext, today: date) -> li
     return found
 
 
-def _posology(facts: list[LineFacts]) -> list[Finding]:
-    found = []
+def _fr(value: float) -> str:
+    """A figure as a French reader writes it: 47,6 ; 1260."""
+    return f"{value:.1f}".rstrip("0").rstrip(".").replace(".", ",")
+
+
+def _not_checked(f: LineFacts, s: Substance, why: str, triggers: list[Trigger]) -> Finding:
+    return Finding(
+        type=AlertType.NOT_CHECKED,
+        level=AlertLevel.INFO,
+        title=f"Dose de {display_name(s.key)} non vérifiée",
+        message=f"{f.drug.label} : {why}",
+        action="Vérifier la dose vous-même.",
+        line_ids=[f.line_id],
+        substances=[display_name(s.key)],
+        triggers=triggers,
+    )
+
+
+def _methotrexate_daily(f: LineFacts, s: Substance) -> Finding | None:
+    if s.key != "methotrexate" or f.line.frequency_period == FrequencyPeriod.WEEK:
+        return None
+    return Finding(
+        type=AlertType.POSOLOGY_OVERDOSE,
+        level=ASDEC,
+        title="Méthotrexate en prise quotidienne",
+        message="Le méthotrexate oral se prend une fois par semaine ; une prise "
+        "quotidienne expose à un surdosage grave.",
+        action="Vérifier le rythme : une prise par semaine, jour fixe.",
+        line_ids=[f.line_id],
+        substances=[display_name(s.key)],
+        triggers=[Trigger.DOSE],
+    )
+
+
+def _uncomputable(f: LineFacts, s: Substance) -> str:
+    return (
+        f"la dose prescrite ({_fr(float(f.line.dose))} {f.line.unit}) ne se convertit pas en mg "
+        f"de {display_name(s.key)} (dosage du produit : {s.dosage or 'inconnu'})."
+    )
+
+
+def _adult_dose(f: LineFacts, s: Substance, limits: tuple[float, float]) -> list[Finding]:
+    per_intake, daily = _doses(f, s)
+    if per_intake is None or daily is None:
+        return [_not_checked(f, s, _uncomputable(f, s), [Trigger.DOSE])]
+    too_much = []
+    if not f.line.as_needed and per_intake > limits[0] + 1e-9:
+        too_much.append(f"{per_intake:g} mg par prise (maximum {limits[0]:g} mg)")
+    if daily > limits[1] + 1e-9:
+        too_much.append(f"{daily:g} mg par 24 h (maximum {limits[1]:g} mg)")
+    if not too_much:
+        return []
+    return [
+        Finding(
+            type=AlertType.POSOLOGY_OVERDOSE,
+            level=ASDEC,
+            title=f"Dose de {display_name(s.key)} au-dessus du maximum",
+            message=f"{f.drug.label} : " + " ; ".join(too_much) + ".",
+            action="Réduire la dose ou espacer les prises.",
+            line_ids=[f.line_id],
+            substances=[display_name(s.key)],
+            triggers=[Trigger.DOSE],
+        )
+    ]
+
+
+def _child_dose(f: LineFacts, s: Substance, rule: ChildDose, weight: float) -> list[Finding]:
+    """Per kg of the child's weight, capped by the ceiling whatever the weight."""
+    per_intake, daily = _doses(f, s)
+    triggers = [Trigger.AGE, Trigger.DOSE, Trigger.WEIGHT]
+    if per_intake is None or daily is None:
+        return [_not_checked(f, s, _uncomputable(f, s), triggers)]
+    intake_limit = rule.per_intake_mg_kg * weight
+    if rule.max_intake_mg is not None:
+        intake_limit = min(intake_limit, rule.max_intake_mg)
+    day_limit = min(rule.per_day_mg_kg * weight, rule.max_day_mg)
+    too_much = []
+    if not f.line.as_needed and per_intake > intake_limit + 1e-9:
+        too_much.append(
+            f"{_fr(per_intake)} mg par prise, soit {_fr(per_intake / weight)} mg/kg "
+            f"(maximum {_fr(rule.per_intake_mg_kg)} mg/kg, {_fr(intake_limit)} mg)"
+        )
+    if daily > day_limit + 1e-9:
+        too_much.append(
+            f"{_fr(daily)} mg par 24 h, soit {_fr(daily / weight)} mg/kg/jour "
+            f"(maximum {_fr(rule.per_day_mg_kg)} mg/kg/jour, {_fr(day_limit)} mg)"
+        )
+    if not too_much:
+        return []
+    toxic = rule.toxic_day_mg_kg is not None and daily / weight > rule.toxic_day_mg_kg + 1e-9
+    return [
+        Finding(
+            type=AlertType.POSOLOGY_OVERDOSE,
+            level=CI if toxic else ASDEC,
+            title=f"Dose pédiatrique de {display_name(s.key)} au-dessus du maximum",
+            message=f"{f.drug.label}, enfant de {_fr(weight)} kg : "
+            + " ; ".join(too_much)
+            + (
+                f". Au-delà de {_fr(rule.toxic_day_mg_kg or 0)} mg/kg/jour, la dose est toxique."
+                if toxic
+                else "."
+            ),
+            action="Calculer la dose sur le poids de l'enfant.",
+            line_ids=[f.line_id],
+            substances=[display_name(s.key)],
+            triggers=triggers,
+        )
+    ]
+
+
+def _posology(facts: list[LineFacts], patient: PatientContext, today: date) -> list[Finding]:
+    found: list[Finding] = []
+    child = age_years(patient.birth_date, today) < CHILD_AGE_LIMIT_YEARS
+    weight = float(patient.weight_kg) if patient.weight_kg else None
+    needs_weight: list[LineFacts] = []
     for f in facts:
         if f.current:
             continue
+        keys = {s.key for s in f.drug.substances}
         for s in f.drug.substances:
-            if s.key == "methotrexate" and f.line.frequency_period != FrequencyPeriod.WEEK:
-                found.append(
-                    Finding(
-                        type=AlertType.POSOLOGY_OVERDOSE,
-                        level=ASDEC,
-                        title="Méthotrexate en prise quotidienne",
-                        message="Le méthotrexate oral se prend une fois par semaine ; une prise "
-                        "quotidienne expose à un surdosage grave.",
-                        action="Vérifier le rythme : une prise par semaine, jour fixe.",
-                        line_ids=[f.line_id],
-                        substances=[display_name(s.key)],
-                        triggers=[Trigger.DOSE],
-                    )
-                )
+            if (daily_mtx := _methotrexate_daily(f, s)) is not None:
+                found.append(daily_mtx)
+            rule = child_dose(s.key, keys - {s.key}) if child else None
             limits = MAX_DOSES.get(s.key)
-            if limits is None:
-                continue
-            per_intake, daily = _doses(f, s)
-            too_much = []
-            if per_intake is not None and not f.line.as_needed and per_intake > limits[0] + 1e-9:
-                too_much.append(f"{per_intake:g} mg par prise (maximum {limits[0]:g} mg)")
-            if daily is not None and daily > limits[1] + 1e-9:
-                too_much.append(f"{daily:g} mg par 24 h (maximum {limits[1]:g} mg)")
-            if too_much:
-                found.append(
-                    Finding(
-                        type=AlertType.POSOLOGY_OVERDOSE,
-                        level=ASDEC,
-                        title=f"Dose de {display_name(s.key)} au-dessus du maximum",
-                        message=f"{f.drug.label} : " + " ; ".join(too_much) + ".",
-                        action="Réduire la dose ou l'espacer des prises.",
-                        line_ids=[f.line_id],
-                        substances=[display_name(s.key)],
-                        triggers=[Trigger.DOSE],
+            if rule is not None and weight is not None:
+                found += _child_dose(f, s, rule, weight)
+            elif rule is not None:
+                if f not in needs_weight:
+                    needs_weight.append(f)
+            elif limits is not None:
+                found += _adult_dose(f, s, limits)
+                if child:
+                    found.append(
+                        _not_checked(
+                            f,
+                            s,
+                            "la base n'a pas de dose pédiatrique de référence pour "
+                            f"{display_name(s.key)} : seul le maximum adulte a été vérifié.",
+                            [Trigger.AGE, Trigger.DOSE],
+                        )
                     )
-                )
+    if needs_weight:
+        labels = ", ".join(f.drug.label for f in needs_weight)
+        found.append(
+            Finding(
+                type=AlertType.WEIGHT_REQUIRED,
+                level=PE,
+                title="Poids nécessaire : dose de l'enfant non vérifiée",
+                message=f"Chez l'enfant, la dose se calcule par kilogramme ; sans poids "
+                f"renseigné, la dose de {labels} n'a pas été vérifiée.",
+                action="Peser l'enfant et saisir son poids, puis relancer l'analyse.",
+                line_ids=[f.line_id for f in needs_weight],
+                substances=sorted(
+                    {
+                        display_name(s.key)
+                        for f in needs_weight
+                        for s in f.drug.substances
+                        if s.key in CHILD_DOSES_KEYS
+                    }
+                ),
+                triggers=[Trigger.AGE, Trigger.WEIGHT],
+            )
+        )
     return found
 
 
@@ -889,8 +1120,9 @@ def find_all(facts: list[LineFacts], patient: PatientContext, today: date) -> li
     for finding in [
         *_interactions(facts, patient),
         *_context(facts, patient, today),
-        *_posology(facts),
+        *_posology(facts, patient, today),
         *_duplicates(facts),
+        *_class_duplicates(facts),
     ]:
         kept = findings.get(finding.id)
         if kept is None or LEVEL_RANK[finding.level] > LEVEL_RANK[kept.level]:

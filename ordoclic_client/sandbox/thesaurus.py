@@ -45,6 +45,12 @@ SUBSTANCES: dict[str, str] = {
         "nalbuphine",
         "amoxicilline",
         "acide clavulanique",
+        "céfalexine",
+        "céfaclor",
+        "céfuroxime",
+        "céfixime",
+        "cefpodoxime",
+        "ceftriaxone",
         "pristinamycine",
         "azithromycine",
         "clarithromycine",
@@ -90,6 +96,8 @@ SUBSTANCES: dict[str, str] = {
         "oméprazole",
         "ésoméprazole",
         "pantoprazole",
+        "lansoprazole",
+        "rabéprazole",
         "métoclopramide",
         "dompéridone",
         "ondansétron",
@@ -436,6 +444,23 @@ CLASSES: dict[str, DrugClass] = {
         ),
         DrugClass("fer", "fer", _members("fer")),
         DrugClass("penicillines", "pénicillines", _members("amoxicilline")),
+        DrugClass(
+            "cephalosporines",
+            "céphalosporines",
+            _members("céfalexine,céfaclor,céfuroxime,céfixime,cefpodoxime,ceftriaxone"),
+        ),
+        DrugClass(
+            "betalactamines",
+            "bêtalactamines",
+            _members(
+                "amoxicilline,céfalexine,céfaclor,céfuroxime,céfixime,cefpodoxime,ceftriaxone"
+            ),
+        ),
+        DrugClass(
+            "ipp",
+            "inhibiteurs de la pompe à protons",
+            _members("ésoméprazole,lansoprazole,oméprazole,pantoprazole,rabéprazole"),
+        ),
         DrugClass("sulfamides", "sulfamides antibactériens", _members("sulfaméthoxazole")),
     ]
 }
@@ -494,6 +519,10 @@ class Interaction:
     risk: str
     action: str
     mixed: str = ""  # name of the resolver in engine.MIXED_RESOLVERS
+    # which exposure the rule concerns: "systemic" (the default: a cutaneous, ophthalmic, nasal
+    # or inhaled form does not carry it), "oral" (both sides taken by mouth, e.g. chelation in
+    # the gut) or "any" (the thesaurus names local forms too, e.g. miconazole buccal gel)
+    scope: str = "systemic"
 
 
 CI, ASDEC, PE, APEC = AlertLevel.CI, AlertLevel.ASDEC, AlertLevel.PE, AlertLevel.APEC
@@ -587,6 +616,16 @@ INTERACTIONS: list[Interaction] = [
         (CI,),
         "Hémorragies imprévisibles, éventuellement graves (augmentation de l'effet de l'AVK).",
         "Association contre-indiquée, y compris le miconazole en gel buccal.",
+        scope="any",
+    ),
+    Interaction(
+        "avk+macrolides",
+        _c("avk"),
+        _c("macrolides"),
+        (PE,),
+        "Augmentation de l'effet de l'antivitamine K et du risque hémorragique.",
+        "Contrôle plus fréquent de l'INR ; adaptation éventuelle de la posologie de l'antivitamine "
+        "K pendant le traitement par le macrolide et après son arrêt.",
     ),
     Interaction(
         "avk+millepertuis",
@@ -803,6 +842,7 @@ INTERACTIONS: list[Interaction] = [
         (PE,),
         "Diminution de l'absorption digestive des fluoroquinolones.",
         "Prendre les sels de fer à distance des fluoroquinolones (plus de 2 heures si possible).",
+        scope="oral",
     ),
     Interaction(
         "fluoroquinolones+glucocorticoides",

@@ -6,9 +6,8 @@ import re
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
-from stdnum.exceptions import InvalidChecksum, InvalidFormat, InvalidLength
-from stdnum.exceptions import ValidationError as _E
-from stdnum.fr import nir as stdnum_nir
+
+from ordoclic_client import codes
 
 _SEPARATORS = re.compile(r"[\s.\-]")
 
@@ -17,33 +16,41 @@ def compact_nir(value: str) -> str:
     return _SEPARATORS.sub("", value or "").upper()
 
 
+_NIR_MESSAGES = {
+    "nir_format": _(
+        "Le NIR ne doit contenir que des chiffres (2A ou 2B pour un département de naissance en "
+        "Corse)."
+    ),
+    "nir_checksum": _("La clé du NIR ne correspond pas : vérifiez le numéro saisi."),
+    "nir_sex": _(
+        "Le premier chiffre du NIR indique le sexe : 1 ou 2 (7 ou 8 pour un numéro provisoire)."
+    ),
+    "nir_month": _(
+        "Le mois de naissance du NIR (4e et 5e caractères) est impossible : 01 à 12, ou 20 à 42 "
+        "et 50 et plus quand le mois est inconnu."
+    ),
+    "nir_department": _(
+        "Le lieu de naissance du NIR (département, commune ou pays) est impossible."
+    ),
+}
+
+
 def clean_nir(value: str) -> str:
-    """Validate a NIR or NIA (15 characters with its 2-digit key; 2A / 2B for Corsica) and
-    return it normalised: no spaces, upper case."""
+    """Validate a NIR or NIA (15 characters with its 2-digit key; 2A / 2B for Corsica; sex digit,
+    month and place of birth possible) and return it normalised: no spaces, upper case."""
     number = compact_nir(value)
     try:
-        return str(stdnum_nir.validate(number))
-    except InvalidLength:
+        return codes.check_nir(number)
+    except codes.InvalidCode as exc:
+        if exc.reason == "nir_length":
+            raise ValidationError(
+                _("Le NIR doit comporter 15 caractères, clé comprise (%(count)s saisis).")
+                % {"count": len(number)},
+                code="nir_length",
+            ) from None
         raise ValidationError(
-            _("Le NIR doit comporter 15 caractères, clé comprise (%(count)s saisis).")
-            % {"count": len(number)},
-            code="nir_length",
+            _NIR_MESSAGES.get(exc.reason, _("Ce NIR est invalide.")), code=exc.reason
         ) from None
-    except InvalidFormat:
-        raise ValidationError(
-            _(
-                "Le NIR ne doit contenir que des chiffres (2A ou 2B pour un département de "
-                "naissance en Corse)."
-            ),
-            code="nir_format",
-        ) from None
-    except InvalidChecksum:
-        raise ValidationError(
-            _("La clé du NIR ne correspond pas : vérifiez le numéro saisi."),
-            code="nir_checksum",
-        ) from None
-    except _E:
-        raise ValidationError(_("Ce NIR est invalide."), code="nir_invalid") from None
 
 
 def format_nir(value: str) -> str:

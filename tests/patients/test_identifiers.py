@@ -36,3 +36,24 @@ def test_wrong_nir_gets_a_french_message(number, message):
 
 def test_nir_is_displayed_in_groups():
     assert format_nir("295109912611193") == "2 95 10 99 126 111 93"
+
+
+@pytest.mark.parametrize(
+    ("nir13", "message"),
+    [
+        ("5951099126111", "Le premier chiffre du NIR indique le sexe"),
+        ("2950099126111", "Le mois de naissance du NIR"),
+        ("2951399126111", "Le mois de naissance du NIR"),
+        ("2951000126111", "Le lieu de naissance du NIR"),
+    ],
+)
+def test_impossible_sex_month_or_place_gets_a_french_message(nir13, message):
+    number = nir13 + f"{97 - int(nir13) % 97:02d}"  # the right key: only the structure is wrong
+    with pytest.raises(ValidationError) as error:
+        clean_nir(number)
+    assert message in error.value.messages[0]
+
+
+def test_a_temporary_nia_passes():
+    nia13 = "7900399350001"
+    assert clean_nir(nia13 + f"{97 - int(nia13) % 97:02d}").startswith("7")

@@ -19,6 +19,7 @@ def test_real_rpps_numbers_pass(number):
         ("1010000123A", "que des chiffres"),
         ("10100001239", "clé de contrôle ne correspond pas"),
         ("99700092640", "clé de contrôle ne correspond pas"),
+        ("00000000000", "uniquement de zéros"),
     ],
 )
 def test_wrong_rpps_numbers_get_a_french_message(number, message):

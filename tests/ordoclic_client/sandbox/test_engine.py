@@ -405,7 +405,13 @@ def test_line_summaries_badge_each_line_with_its_highest_level(analyse: Analyse)
 
 
 def context_alerts(result: dict, trigger: str) -> list[tuple[str, str]]:
-    return [(a["type"], a["level"]) for a in result["alerts"] if trigger in a["triggers"]]
+    """Contraindications and precautions of the patient's context (not the dose checks, which
+    name the age and weight too)."""
+    return [
+        (a["type"], a["level"])
+        for a in result["alerts"]
+        if trigger in a["triggers"] and a["type"] in {"contraindication", "precaution", "allergy"}
+    ]
 
 
 @pytest.mark.parametrize(
@@ -453,6 +459,7 @@ def test_metformin_is_contraindicated_below_30_ml_min(
 @pytest.mark.parametrize(
     ("birth", "cis", "expected"),
     [
+        # a child: the paracetamol of CODOLIPRANE also asks for the weight (tested below)
         ("2018-06-01", CODOLIPRANE, [("contraindication", "CI")]),
         ("2021-06-01", DOXY_100, [("contraindication", "CI")]),
         ("1990-06-01", CODOLIPRANE, []),

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from ordoclic_client.contract import ANALYSIS, PRESCRIPTIONS, RegisteredPrescription
+from ordoclic_client.contract import ANALYSIS, PRESCRIPTIONS, LineIn, RegisteredPrescription
 
 from .conftest import DOLIPRANE, ZECLAR, ZOCOR, Create, prescription
 
@@ -82,8 +82,12 @@ def test_acknowledged_ci_alerts_let_the_prescription_register(
     create: Create, api: httpx.Client, as_claire: dict[str, str]
 ) -> None:
     body = prescription(ZOCOR, ZECLAR)
+    # the analysis takes the patient's context and the lines' posology, nothing more (strict)
+    line_keys = {field.alias for field in LineIn.model_fields.values()}
+    lines = [{k: v for k, v in line.items() if k in line_keys} for line in body["lines"]]
+    patient = {"birthDate": body["patient"]["birthDate"]}
     analysis = api.post(
-        ANALYSIS, json={"patient": body["patient"], "lines": body["lines"]}, headers=as_claire
+        ANALYSIS, json={"patient": patient, "lines": lines}, headers=as_claire
     ).json()
     body["acknowledgedAlerts"] = [
         {"alertId": a["id"], "level": a["level"], "reason": "Bénéfice supérieur au risque"}
