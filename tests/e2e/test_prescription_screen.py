@@ -7,13 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django_otp.oath import totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from practitioners.ordoclic import practitioner_link_ordoclic
 from prescriptions.models import Prescription, TransmissionStatus
 from tests.factories import (
-    FACTORY_PASSWORD,
     CurrentTreatmentFactory,
     ExerciseContextFactory,
     PatientFactory,
@@ -21,6 +18,7 @@ from tests.factories import (
 )
 
 from .conftest import screenshot
+from .helpers import log_in, open_new_prescription
 
 pytestmark = [pytest.mark.e2e, pytest.mark.served, pytest.mark.django_db(transaction=True)]
 
@@ -39,28 +37,6 @@ def prescriber(served_ordoclic: Any) -> Any:
 @pytest.fixture
 def patient() -> Any:
     return PatientFactory(last_name="Lefèvre", first_name="Jeanne")
-
-
-def log_in(page: Any, base_url: str, user: Any) -> None:
-    page.goto(f"{base_url}/connexion/")
-    page.fill('input[name="username"]', user.username)
-    page.fill('input[name="password"]', FACTORY_PASSWORD)
-    page.click("button[type=submit]")
-    device = TOTPDevice.objects.get(user=user)
-    code = totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits)
-    page.fill('input[name="code"]', f"{code:0{device.digits}d}")
-    page.click("button[type=submit]")
-    page.wait_for_url(lambda url: "/connexion" not in url)
-
-
-def open_new_prescription(page: Any, base_url: str, patient: Any) -> None:
-    page.goto(f"{base_url}/patients/")
-    page.fill("#patient-q", "Lefèvre")
-    page.click(f'a[href="/patients/{patient.pk}/"]')
-    page.wait_for_selector("#new-prescription")
-    screenshot(page, "patient-page-prescriptions")
-    page.click("#new-prescription")
-    page.wait_for_selector("#drug-search")
 
 
 def add_drug(page: Any, search: str, posology: str, expected_sentence: str) -> None:

@@ -7,12 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django_otp.oath import totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from practitioners.ordoclic import practitioner_link_ordoclic
 from tests.factories import (
-    FACTORY_PASSWORD,
     AdminFactory,
     PatientFactory,
     PrescriberFactory,
@@ -21,21 +18,9 @@ from tests.factories import (
 from tests.prescriptions.conftest import registered_prescription
 
 from .conftest import screenshot
+from .helpers import log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.served, pytest.mark.django_db(transaction=True)]
-
-
-def log_in(page: Any, base_url: str, user: Any) -> None:
-    page.goto(f"{base_url}/connexion/")
-    page.fill('input[name="username"]', user.username)
-    page.fill('input[name="password"]', FACTORY_PASSWORD)
-    page.click("button[type=submit]")
-    device = TOTPDevice.objects.filter(user=user).first()
-    if device is not None:
-        code = totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits)
-        page.fill('input[name="code"]', f"{code:0{device.digits}d}")
-        page.click("button[type=submit]")
-    page.wait_for_url(lambda url: "/connexion" not in url)
 
 
 def test_staff_lookup_reveal_and_audit_trail(
