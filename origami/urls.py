@@ -13,6 +13,7 @@ urlpatterns = [
     path("patients/", include("origami.patients.urls")),
     path("praticiens/", include("practitioners.urls")),
     path("ordonnances/", include("prescriptions.urls")),
+    path("fhir/", include("prescriptions.fhir.urls")),
     path("admin/login/", views.admin_login, name="admin_login"),
     path("admin/", admin.site.urls),
 ]

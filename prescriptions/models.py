@@ -428,6 +428,10 @@ class AuditAction(models.TextChoices):
     PATIENT_NAME_REVEALED = "patient_name_revealed", _("Nom du patient révélé à l'assistance")
     AUDIT_EXPORTED = "audit_exported", _("Export du journal")
     PATIENT_VIEWED = "patient_viewed", _("Dossier patient consulté")
+    INSIGHT_VIEWED = "insight_viewed", _("Indicateurs des alertes consultés")
+    INSIGHT_EXPORTED = "insight_exported", _("Indicateurs des alertes exportés")
+    FHIR_READ = "fhir_read", _("Lecture FHIR par l'application hôte")
+    FHIR_DOWNLOADED = "fhir_downloaded", _("Export FHIR téléchargé")
 
 
 class AuditEvent(models.Model):
@@ -590,3 +594,29 @@ class WebhookReceipt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} {self.event_id}"
+
+
+class FhirClient(models.Model):
+    """An application allowed to read prescriptions in FHIR (the host record), by a bearer token
+    an administrator creates. Only the token's SHA-256 is kept: it is shown once, at creation."""
+
+    name = models.CharField(_("application"), max_length=120)
+    token_sha256 = models.CharField(max_length=64, unique=True, editable=False)
+    token_hint = models.CharField(_("début du jeton"), max_length=8, editable=False)
+    scope = models.CharField(_("portée"), max_length=16, default="read", editable=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
+    created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("dernière lecture"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("application FHIR")
+        verbose_name_plural = _("applications FHIR")
+        constraints = [
+            models.CheckConstraint(condition=Q(scope="read"), name="fhir_client_read_only")
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -2,8 +2,10 @@ from django.urls import path
 
 from .delivery import views as delivery
 from .drafting import views as drafting
+from .fhir import views as fhir
 from .followup import views as followup
 from .followup import webhooks
+from .insight import views as insight
 
 app_name = "prescriptions"
 urlpatterns = [
@@ -39,4 +41,9 @@ urlpatterns = [
     path("assistance/nom-du-patient/", followup.staff_lookup_reveal, name="lookup_reveal"),
     path("journal/", followup.audit_trail, name="audit"),
     path("journal/export.csv", followup.audit_export, name="audit_export"),
+    # FHIR: the prescriber's copy of a signed prescription (the host's API is under /fhir/)
+    path("<int:pk>/fhir.json", fhir.prescription_download, name="fhir_download"),
+    # insight: how alerts are answered (administrators)
+    path("indicateurs/", insight.insight, name="insight"),
+    path("indicateurs/<str:figure>.csv", insight.insight_export, name="insight_export"),
 ]

@@ -133,8 +133,12 @@ def test_public_urls_are_only_the_login_steps():
     # (tests/prescriptions/test_webhooks.py refuses unsigned, forged, stale and replayed posts).
     # The probes carry no data but states; the metrics need a bearer token
     # (tests/origami/test_health.py, tests/origami/test_metrics.py, and below).
+    # The FHIR API has no session: each host application has a bearer token
+    # (tests/prescriptions/fhir/test_api.py, and below).
     assert public == [
         "admin_login",
+        "fhir:bundle",
+        "fhir:medication_requests",
         "health_live",
         "health_ready",
         "login",
@@ -152,6 +156,18 @@ def test_metrics_are_refused_to_every_session_without_the_token(role):
     client = Client() if role is None else login(Client(), _users()[role])
     with override_settings(ORIGAMI_METRICS_TOKEN="the-scrape-token"):
         for response in _try(client, reverse("metrics")):
+            assert response.status_code in (401, 405), f"{role} got {response.status_code}"
+
+
+@pytest.mark.parametrize("role", [None, *Role.values])
+def test_the_fhir_api_is_refused_to_every_session_without_a_token(role):
+    client = Client() if role is None else login(Client(), _users()[role])
+    urls = [
+        reverse("fhir:medication_requests") + "?patient=1",
+        reverse("fhir:bundle", args=["00000000-0000-0000-0000-000000000000"]),
+    ]
+    for url in urls:
+        for response in _try(client, url):
             assert response.status_code in (401, 405), f"{role} got {response.status_code}"
 
 

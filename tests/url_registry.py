@@ -90,6 +90,9 @@ OBJECT_URLS: dict[str, ObjectUrl] = {
         lambda owner: {"patient_id": PatientFactory().pk}, False
     ),
     "prescriptions:detail": ObjectUrl(_prescription),
+    "prescriptions:fhir_download": ObjectUrl(_prescription),
+    # figures of the whole structure, for every administrator
+    "prescriptions:insight_export": ObjectUrl(lambda owner: {"figure": "depassements"}, False),
     "prescriptions:drug_search": ObjectUrl(_prescription),
     "prescriptions:line_add": ObjectUrl(_prescription),
     "prescriptions:line_update": ObjectUrl(_draft_with_line),

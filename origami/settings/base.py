@@ -194,6 +194,14 @@ DISPENSING_POLL_MAX_AGE_DAYS = env_int("ORIGAMI_DISPENSING_POLL_MAX_AGE_DAYS", 3
 STAFF_LOOKUP_RATE_LIMIT = env_int("ORIGAMI_STAFF_LOOKUP_RATE_LIMIT", 30)
 STAFF_LOOKUP_RATE_WINDOW = env_int("ORIGAMI_STAFF_LOOKUP_RATE_WINDOW", 600)
 
+# FHIR export for the host record (prescriptions/fhir, docs/fhir.md): reads per client and
+# minute, our own URIs (the ALD extension, line ids) and the system of the unique number.
+FHIR_RATE_LIMIT = env_int("ORIGAMI_FHIR_RATE_LIMIT", 120)
+ORIGAMI_FHIR_BASE_URL = env_str("ORIGAMI_FHIR_BASE_URL", "https://origami.example/fhir-ns")
+ORIGAMI_FHIR_NUMBER_SYSTEM = env_str(
+    "ORIGAMI_FHIR_NUMBER_SYSTEM", "https://origami.example/fhir-ns/NamingSystem/numero-unique"
+)
+
 # Alert levels on which the prescriber must decide (modify or maintain) before signing, and
 # those whose "maintain" needs a written justification (CI and ASDEC at least: the database
 # refuses an unjustified maintained CI or ASDEC whatever this says).
