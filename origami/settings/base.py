@@ -40,6 +40,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "origami.observability.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Before anything reads the request: NUL bytes, non-UTF-8 bodies, oversized bodies.
+    "origami.request_guard.RequestGuardMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
