@@ -20,6 +20,7 @@ from .models import (
     Role,
     User,
 )
+from .usernames import username_normalize
 
 
 def account_event_record(
@@ -101,7 +102,7 @@ def practitioner_account_create(
     first exercise context and the TOTP device of the second factor. Inputs are validated the
     same way as the admin forms do; nothing is saved when one of them is wrong."""
     user = User(
-        username=username,
+        username=username_normalize(username),
         first_name=first_name,
         last_name=last_name,
         email=email,
