@@ -12,4 +12,5 @@ RUN DJANGO_SECRET_KEY=build-only python manage.py collectstatic --noinput \
 RUN useradd --create-home origami && mkdir -p /app/var /sandbox && chown -R origami /app/var /sandbox
 USER origami
 EXPOSE 8000
-CMD ["gunicorn", "origami.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "30"]
+# gunicorn.conf.py: bind, workers, and an access log that never records query strings.
+CMD ["gunicorn", "-c", "gunicorn.conf.py", "origami.wsgi:application"]

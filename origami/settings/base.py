@@ -51,6 +51,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "origami.middleware.SessionSecurityMiddleware",
+    "origami.middleware.NoStoreMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
@@ -117,7 +118,10 @@ GUARDIAN_RAISE_403 = True
 
 # Sessions end after this many seconds without a request (health data on screen).
 SESSION_INACTIVITY_TIMEOUT = env_int("ORIGAMI_SESSION_INACTIVITY_TIMEOUT", 30 * 60)
-SESSION_COOKIE_AGE = env_int("ORIGAMI_SESSION_MAX_AGE", 12 * 3600)
+# ... and this many seconds after the login however active (checked on every request; the
+# session's stored expiry is set to the same date at login).
+SESSION_MAX_LIFETIME = env_int("ORIGAMI_SESSION_MAX_AGE", 12 * 3600)
+SESSION_COOKIE_AGE = SESSION_MAX_LIFETIME
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
