@@ -1,6 +1,17 @@
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
+from django.db.models.signals import post_migrate
 
 
 class OrigamiConfig(AppConfig):
     name = "origami"
     verbose_name = "origami"
+
+    def ready(self) -> None:
+        from .db_roles import grants_after_migrate
+
+        # post_migrate is sent once per app after all migrations ran: one sender is enough.
+        post_migrate.connect(
+            grants_after_migrate,
+            sender=apps.get_app_config("practitioners"),
+            dispatch_uid="origami_database_grants",
+        )

@@ -77,17 +77,34 @@ TEMPLATES = [
     },
 ]
 
+# Two roles (scripts/db_roles.sh creates them): the app connects as POSTGRES_USER, which owns
+# nothing and may not UPDATE, DELETE or TRUNCATE the append-only tables; migrations run as
+# POSTGRES_OWNER_USER through the "owner" alias (`manage.py migrate --database owner`), which
+# owns the schema and grants the app its rights after each migration (origami/db_roles.py).
+_DATABASE = {
+    "ENGINE": "django.db.backends.postgresql",
+    "NAME": env_str("POSTGRES_DB", "origami"),
+    "HOST": env_str("POSTGRES_HOST", "127.0.0.1"),
+    "PORT": env_str("POSTGRES_PORT", "5432"),
+    "CONN_HEALTH_CHECKS": True,
+}
+DATABASE_APP_ROLE = env_str("POSTGRES_USER", "origami_app")
+DATABASE_OWNER_ROLE = env_str("POSTGRES_OWNER_USER", "origami_owner")
 DATABASES = {
     "default": {
-        "ENGINE": "django.db.backends.postgresql",
-        "NAME": env_str("POSTGRES_DB", "origami"),
-        "USER": env_str("POSTGRES_USER", "postgres"),
+        **_DATABASE,
+        "USER": DATABASE_APP_ROLE,
         "PASSWORD": env_str("POSTGRES_PASSWORD", ""),
-        "HOST": env_str("POSTGRES_HOST", "127.0.0.1"),
-        "PORT": env_str("POSTGRES_PORT", "5432"),
         "CONN_MAX_AGE": env_int("POSTGRES_CONN_MAX_AGE", 60),
-        "CONN_HEALTH_CHECKS": True,
-    }
+    },
+    "owner": {
+        **_DATABASE,
+        "USER": DATABASE_OWNER_ROLE,
+        "PASSWORD": env_str("POSTGRES_OWNER_PASSWORD", ""),
+        "CONN_MAX_AGE": 0,
+        # Tests run on one database, created and migrated by the owner (settings/test.py).
+        "TEST": {"MIRROR": "default"},
+    },
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -3,11 +3,17 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import SECRET_KEY
+from .base import DATABASE_APP_ROLE, DATABASE_OWNER_ROLE, SECRET_KEY
 from .env import env_bool, env_int, env_str
 
 if SECRET_KEY.startswith("local-only"):
     raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set in production.")
+
+if DATABASE_APP_ROLE in ("postgres", DATABASE_OWNER_ROLE):
+    raise ImproperlyConfigured(
+        "POSTGRES_USER must be the app's own role (no superuser, not the owner of the tables): "
+        "see scripts/db_roles.sh."
+    )
 
 DEBUG = False
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)

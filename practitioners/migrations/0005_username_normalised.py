@@ -9,12 +9,13 @@ def normalise_usernames(apps, schema_editor):
     from practitioners.usernames import username_normalize
 
     User = apps.get_model("practitioners", "User")
-    for user in User.objects.order_by("pk").only("pk", "username"):
+    users = User.objects.using(schema_editor.connection.alias)  # the owner's, not the app's
+    for user in users.order_by("pk").only("pk", "username"):
         normalised = username_normalize(user.username)
         if normalised != user.username:
             # Two existing accounts that fold to one name stop the migration here (unique
             # constraint): an admin has to rename one of them first.
-            User.objects.filter(pk=user.pk).update(username=normalised)
+            users.filter(pk=user.pk).update(username=normalised)
 
 
 class Migration(migrations.Migration):
