@@ -245,6 +245,7 @@ class AccountEventKind(models.TextChoices):
     EXERCISE_CONTEXT_CHOSEN = "exercise_context_chosen", _("Choix du lieu d'exercice")
     ACCOUNT_CREATED = "account_created", _("Création du compte")
     ORDOCLIC_LINK_CHECKED = "ordoclic_link_checked", _("Vérification de la liaison Ordoclic")
+    TOTP_RESET = "totp_reset", _("Réinitialisation du second facteur")
 
 
 class AccountEvent(models.Model):

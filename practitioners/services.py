@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
-from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice, default_key
 
 from .models import (
     AccountEvent,
@@ -75,6 +75,28 @@ def totp_device_ensure(*, user: User) -> TOTPDevice:
     device = TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk").first()
     if device is None:
         device = TOTPDevice.objects.create(user=user, name="origami", confirmed=True)
+    return device
+
+
+@transaction.atomic
+def totp_device_reset(*, device: TOTPDevice, acting_user: User) -> TOTPDevice:
+    """A new secret for a lost or exposed authenticator: the old codes stop working at once.
+    The caller shows the new secret once, to hand it over; it is never shown again. The account
+    event names the device, never its key."""
+    device = TOTPDevice.objects.select_for_update().get(pk=device.pk)
+    device.key = default_key()
+    device.drift = 0
+    device.last_t = -1
+    device.confirmed = True
+    device.throttling_failure_count = 0
+    device.throttling_failure_timestamp = None
+    device.save()
+    account_event_record(
+        user=device.user,
+        acting_user=acting_user,
+        kind=AccountEventKind.TOTP_RESET,
+        detail={"device_id": device.pk},
+    )
     return device
 
 

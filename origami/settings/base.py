@@ -146,6 +146,8 @@ CSRF_COOKIE_SAMESITE = "Lax"
 LOGIN_MAX_FAILURES = env_int("ORIGAMI_LOGIN_MAX_FAILURES", 5)
 LOGIN_FAILURE_WINDOW = env_int("ORIGAMI_LOGIN_FAILURE_WINDOW", 15 * 60)
 OTP_TOTP_ISSUER = "origami"
+# Belt and braces: django-otp's own admin pages would hide keys too (ours has none of them).
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # French for everyone, whatever the browser asks (an English browser on a ward PC must not turn the
 # admin half English). Strings stay translatable; a deployment that wants negotiation adds
