@@ -238,13 +238,17 @@ SUBMISSION_BATCH = env_int("ORIGAMI_SUBMISSION_BATCH", 10)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"context": {"()": "origami.observability.ContextFilter"}},
+    "filters": {
+        "context": {"()": "origami.observability.ContextFilter"},
+        # NIR/INS, dates and the current patients' names out of every line, by value.
+        "scrub": {"()": "origami.observability.ScrubFilter"},
+    },
     "formatters": {"kv": {"()": "origami.observability.KeyValueFormatter"}},
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "kv",
-            "filters": ["context"],
+            "filters": ["context", "scrub"],
         }
     },
     "root": {"handlers": ["console"], "level": env_str("ORIGAMI_LOG_LEVEL", "INFO")},
