@@ -22,5 +22,9 @@ SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+# `preload` in the HSTS header: the domain may be submitted to the browsers' preload list (then
+# plain HTTP is never tried, even on a first visit). Leaving the list later takes months: turn
+# it off for a domain that may not serve HTTPS everywhere, subdomains included.
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", True)
 # Real Ordoclic by default; a demo deployment may still point at a sandbox's credentials file.
 ORDOCLIC_SANDBOX_CREDENTIALS = env_str("ORDOCLIC_SANDBOX_CREDENTIALS", "")
