@@ -46,7 +46,7 @@ test: install services
 # Known vulnerabilities in the locked dependencies (not part of `make test`: it needs the
 # vulnerability service; an unreachable service is reported, not a failure).
 audit: install
-	scripts/audit.sh
+	$(BIN)/python scripts/audit.py
 
 bench: install services
 	$(BIN)/python -m bench
