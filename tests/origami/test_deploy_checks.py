@@ -20,11 +20,17 @@ PRODUCTION_ENV = {
 }
 
 
+def _inherited() -> dict[str, str]:
+    # The browser tests set DJANGO_ALLOW_ASYNC_UNSAFE in this process (Playwright's event loop);
+    # a production process never has it.
+    return {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+
+
 def _manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=Path(settings.BASE_DIR),
-        env={**os.environ, **PRODUCTION_ENV, **env},
+        env={**_inherited(), **PRODUCTION_ENV, **env},
         capture_output=True,
         text=True,
         timeout=120,
