@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: up install services db migrate demo run test lint lock bench clean
+.PHONY: up install services db migrate demo run test lint lock bench audit clean
 
 up: install services db migrate demo run
 
@@ -18,13 +18,13 @@ $(VENV)/.installed: requirements/dev.txt
 services:
 	scripts/services.sh
 
+# The database's two roles (owner, app) and the database itself, idempotently.
 db:
-	@psql -h $${POSTGRES_HOST:-127.0.0.1} -U $${POSTGRES_USER:-postgres} -tc \
-	  "SELECT 1 FROM pg_database WHERE datname = '$${POSTGRES_DB:-origami}'" | grep -q 1 \
-	  || createdb -h $${POSTGRES_HOST:-127.0.0.1} -U $${POSTGRES_USER:-postgres} $${POSTGRES_DB:-origami}
+	scripts/db_roles.sh
 
+# Migrations run as the owner role; the app's role is granted its rights after each run.
 migrate: install
-	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py migrate --database owner --noinput
 
 demo: install
 	BIN=$(BIN) scripts/demo.sh
@@ -36,11 +36,17 @@ run: install
 	ORDOCLIC_WEBHOOK_SECRET=$$(cat var/webhook-secret) $(BIN)/honcho start -f Procfile
 
 test: install services
+	scripts/db_roles.sh
 	scripts/chromium.sh
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
 	$(BIN)/pytest
+
+# Known vulnerabilities in the locked dependencies (not part of `make test`: it needs the
+# vulnerability service; an unreachable service is reported, not a failure).
+audit: install
+	$(BIN)/python scripts/audit.py
 
 bench: install services
 	$(BIN)/python -m bench

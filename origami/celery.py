@@ -23,3 +23,12 @@ def _database_connections(*, task: Any = None, **kwargs: Any) -> None:
     if task is not None and getattr(task.request, "is_eager", False):
         return
     close_old_connections()
+
+
+@task_prerun.connect
+def _patients_out_of_scope(**kwargs: Any) -> None:
+    """Each task starts with no patient in scope for the scrubbing of logs and Sentry events
+    (origami/scrubbing.py); the patients it reads come into scope as it reads them."""
+    from origami.scrubbing import patient_names_reset
+
+    patient_names_reset()

@@ -26,8 +26,11 @@ keepalive = 5
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
 max_requests_jitter = max_requests // 10
 accesslog = "-"
-# No query string in the access log: searches may carry patient names.
-access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms request_id=%({x-request-id}o)s'
+# No query string nor Referer in the access log (URLs may carry search terms): %(U)s is the path
+# without its query string; %(r)s and %(q)s would carry it. The request id joins the app's logs.
+access_log_format = (
+    '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms request_id=%({x-request-id}o)s'
+)
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 

@@ -1,9 +1,11 @@
-"""Session security: inactivity timeout and "log out everywhere"."""
+"""Session security: inactivity timeout, absolute lifetime, "log out everywhere", and no browser
+cache for anything carrying patient data."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import messages
@@ -11,11 +13,15 @@ from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import resolve_url
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django_htmx.http import HttpResponseClientRedirect
 
 # Set at login (origami.views.login_complete).
 LAST_ACTIVITY_SESSION_KEY = "origami_last_activity"
+STARTED_SESSION_KEY = "origami_session_started"
 GENERATION_SESSION_KEY = "origami_session_generation"
 # Background requests (e.g. htmx polling a status: hx-headers='{"X-Origami-Passive": "1"}') do
 # not count as activity, so an unattended screen still times out.
@@ -24,13 +30,23 @@ PASSIVE_REQUEST_HEADER = "X-Origami-Passive"
 
 def session_security_start(request: HttpRequest) -> None:
     """Stamp a freshly logged-in session with the time and the user's session generation."""
-    request.session[LAST_ACTIVITY_SESSION_KEY] = int(time.time())
+    now = int(time.time())
+    request.session[LAST_ACTIVITY_SESSION_KEY] = now
+    request.session[STARTED_SESSION_KEY] = now
     request.session[GENERATION_SESSION_KEY] = request.user.session_generation  # type: ignore[union-attr]
+    _fix_expiry(request)
+
+
+def _fix_expiry(request: HttpRequest) -> None:
+    # Django pushes a session's expiry forward at every save (each request stamps the activity);
+    # a fixed date keeps the cookie and the stored session to the absolute lifetime too.
+    request.session.set_expiry(timezone.now() + timedelta(seconds=settings.SESSION_MAX_LIFETIME))
 
 
 class SessionSecurityMiddleware:
-    """Ends a session after SESSION_INACTIVITY_TIMEOUT seconds without a request, and ends the
-    sessions opened before the user asked to be logged out everywhere. Installed after the
+    """Ends a session after SESSION_INACTIVITY_TIMEOUT seconds without a request, or
+    SESSION_MAX_LIFETIME seconds after the login whatever the activity, and ends the sessions
+    opened before the user asked to be logged out everywhere. Installed after the
     authentication and OTP middlewares."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -42,12 +58,27 @@ class SessionSecurityMiddleware:
             now = int(time.time())
             last = request.session.get(LAST_ACTIVITY_SESSION_KEY)
             generation = request.session.get(GENERATION_SESSION_KEY)
+            started = request.session.get(STARTED_SESSION_KEY)
             if generation is None:
                 # A session opened by another login path (e.g. test helpers): stamp it now.
                 request.session[GENERATION_SESSION_KEY] = generation = user.session_generation
                 last = now
+            if started is None:
+                # A session opened by another login path: its lifetime starts now.
+                request.session[STARTED_SESSION_KEY] = started = now
+                _fix_expiry(request)
             if generation != user.session_generation:
                 return self._end(request, _("Votre session a été fermée. Reconnectez-vous."))
+            if now - int(started) > settings.SESSION_MAX_LIFETIME:
+                hours = max(1, settings.SESSION_MAX_LIFETIME // 3600)
+                return self._end(
+                    request,
+                    _(
+                        "Votre session a atteint sa durée maximale de %(hours)s heures. "
+                        "Reconnectez-vous pour continuer."
+                    )
+                    % {"hours": hours},
+                )
             if last is None or now - int(last) > settings.SESSION_INACTIVITY_TIMEOUT:
                 minutes = max(1, settings.SESSION_INACTIVITY_TIMEOUT // 60)
                 return self._end(
@@ -69,3 +100,26 @@ class SessionSecurityMiddleware:
         if request.headers.get("HX-Request") == "true":
             return HttpResponseClientRedirect(resolve_url(settings.LOGIN_URL))
         return redirect_to_login(request.get_full_path())
+
+
+class NoStoreMiddleware:
+    """`Cache-Control: no-store` (and its older equivalents) on every response to a logged-in
+    user, and on every response under the patient and prescription URLs whoever asks: the
+    browser's cache and Back button must not show patient data after a logout or a change.
+    htmx partials are responses like any other. Installed after the authentication middleware.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        # Read before the view runs: the logout view makes the user anonymous.
+        authenticated = request.user.is_authenticated
+        response = self.get_response(request)
+        if authenticated or request.user.is_authenticated or _patient_path(request.path_info):
+            add_never_cache_headers(response)
+        return response
+
+
+def _patient_path(path: str) -> bool:
+    return path.startswith((reverse("patients:search"), reverse("prescriptions:list")))

@@ -17,6 +17,8 @@ from contextvars import ContextVar
 
 from django.http import HttpRequest, HttpResponse
 
+from .scrubbing import patient_names_var, scrub_text, scrub_values
+
 request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
 prescription_id_var: ContextVar[str] = ContextVar("prescription_id", default="-")
 
@@ -31,9 +33,12 @@ class RequestIdMiddleware:
         incoming = request.headers.get("X-Request-ID", "")
         request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
         token = request_id_var.set(request_id)
+        # The patients read during this request, for the scrubbing of logs and Sentry events.
+        names_token = patient_names_var.set(())
         try:
             response = self.get_response(request)
         finally:
+            patient_names_var.reset(names_token)
             request_id_var.reset(token)
         response["X-Request-ID"] = request_id
         return response
@@ -54,6 +59,32 @@ class ContextFilter(logging.Filter):
         record.request_id = request_id_var.get()
         record.prescription_id = prescription_id_var.get()
         return True
+
+
+class ScrubFilter(logging.Filter):
+    """Patient data out of every log record by value (NIR/INS, dates, the names of the patients
+    read in this request or task): the message and its arguments. Arguments are scrubbed one by
+    one rather than formatted here, so the formatter still decides how an exception argument is
+    written (its type only)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = scrub_text(record.msg)
+        if isinstance(record.args, dict):
+            record.args = {k: _scrub_arg(v) for k, v in record.args.items()}
+        elif isinstance(record.args, tuple):
+            record.args = tuple(_scrub_arg(v) for v in record.args)
+        return True
+
+
+def _scrub_arg(value: object) -> object:
+    if isinstance(value, bool | int | float) or value is None:
+        return value
+    if isinstance(value, str | dict | list | tuple):
+        return scrub_values(value)
+    if isinstance(value, BaseException):
+        return value  # the formatter writes its type only
+    return scrub_text(str(value))
 
 
 class KeyValueFormatter(logging.Formatter):

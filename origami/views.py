@@ -50,7 +50,11 @@ def _throttled_message() -> str:
     ) % {"minutes": minutes}
 
 
-def _login_complete(request: HttpRequest, user: User, device: TOTPDevice | None) -> HttpResponse:
+def login_complete(request: HttpRequest, user: User, device: TOTPDevice | None) -> HttpResponse:
+    """Where every login path ends once the person is authenticated: password and TOTP code
+    today; a Pro Santé Connect callback would end here too (practitioners/psc.py, README):
+    session stamped for the inactivity and absolute timeouts, lockout counter cleared, account
+    event written."""
     next_url = request.session.get(PENDING_LOGIN_SESSION_KEY, {}).get("next") or request.POST.get(
         "next"
     )
@@ -109,7 +113,7 @@ def login_password(request: HttpRequest) -> HttpResponse:
             case PasswordOutcome.OK:
                 assert check.user is not None
                 if not requires_second_factor(check.user):
-                    return _login_complete(request, check.user, device=None)
+                    return login_complete(request, check.user, device=None)
                 request.session.cycle_key()
                 request.session[PENDING_LOGIN_SESSION_KEY] = {
                     "user_id": check.user.pk,
@@ -146,7 +150,7 @@ def login_otp(request: HttpRequest) -> HttpResponse:
             return redirect("login")
         device = totp_verify(user=user, code=form.cleaned_data["code"], ip=ip)
         if device is not None:
-            return _login_complete(request, user, device)
+            return login_complete(request, user, device)
         form.add_error(
             "code",
             _(

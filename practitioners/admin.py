@@ -20,6 +20,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .forms import ExerciseContextForm, PractitionerAccountCreateForm, PractitionerForm
 from .models import (
@@ -31,7 +32,7 @@ from .models import (
     User,
 )
 from .ordoclic import OrdoclicUnavailable, practitioner_link_ordoclic
-from .services import practitioner_account_create, totp_device_ensure
+from .services import practitioner_account_create, totp_device_ensure, totp_device_reset
 from .totp import totp_provisioning
 
 LINK_BADGES = {
@@ -309,6 +310,66 @@ class AccountEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+# django-otp's own admin shows a device's key, its otpauth URI and its QR code at any time (the
+# config and qrcode pages): a secret readable again and again is a shared secret. Ours shows
+# none of them; the secret is shown once, when it is made (account creation, or a reset here).
+admin.site.unregister(TOTPDevice)
+
+
+@admin.register(TOTPDevice)
+class TOTPDeviceAdmin(admin.ModelAdmin):
+    list_display = ["user", "name", "confirmed", "created_at", "last_used_at"]
+    list_filter = ["confirmed"]
+    search_fields = ["user__username", "user__last_name"]
+    list_select_related = ["user"]
+    fields = [
+        "user",
+        "name",
+        "confirmed",
+        "created_at",
+        "last_used_at",
+        "throttling_failure_count",
+        "throttling_failure_timestamp",
+    ]
+    readonly_fields = [
+        "user",
+        "created_at",
+        "last_used_at",
+        "throttling_failure_count",
+        "throttling_failure_timestamp",
+    ]
+    actions = ["totp_reset"]
+
+    def get_urls(self) -> list[URLPattern]:
+        # ModelAdmin's pages only: not django-otp's config and qrcode pages.
+        return admin.ModelAdmin.get_urls(self)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Devices are made with the account (and reset here): never with a key typed by hand.
+        return False
+
+    @admin.action(description=gettext_lazy("Réinitialiser le second facteur (nouvelle clé)"))
+    def totp_reset(
+        self, request: HttpRequest, queryset: QuerySet[TOTPDevice]
+    ) -> HttpResponse | None:
+        devices = list(queryset.select_related("user")[:2])
+        if len(devices) != 1:
+            messages.error(request, _("Réinitialisez un second facteur à la fois."))
+            return None
+        device = totp_device_reset(device=devices[0], acting_user=cast(User, request.user))
+        return render(
+            request,
+            "admin/otp_totp/totpdevice/reset_done.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "title": _("Second facteur réinitialisé"),
+                "device": device,
+                "provisioning": totp_provisioning(device),
+            },
+        )
 
 
 admin.site.site_header = gettext_lazy("origami · administration")

@@ -21,6 +21,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .models import User
 from .permissions import requires_second_factor
+from .usernames import username_normalize
 
 
 class PasswordOutcome(enum.Enum):
@@ -38,7 +39,9 @@ class PasswordCheck:
 
 
 def _key(kind: str, value: str) -> str:
-    digest = hashlib.sha256(value.strip().lower().encode()).hexdigest()[:32]
+    # Usernames under their normalised form: every look-alike spelling of a name shares its
+    # counter (addresses are ASCII; normalising them changes nothing).
+    digest = hashlib.sha256(username_normalize(value).encode()).hexdigest()[:32]
     return f"login-failures:{kind}:{digest}"
 
 
@@ -78,7 +81,10 @@ def password_check(*, username: str, password: str, ip: str) -> PasswordCheck:
     if login_throttled(username=username, ip=ip):
         user_login_failed.send(sender=__name__, credentials={"username": username}, step="locked")
         return PasswordCheck(PasswordOutcome.THROTTLED)
-    user = User.objects.filter(username__iexact=username.strip()).first()
+    # Exact match on the stored normalised form: not PostgreSQL's case-insensitive match,
+    # which folds more letters than the lockout key did (ſ → S) and let a look-alike name
+    # reach a locked account with a fresh counter.
+    user = User.objects.filter(username=username_normalize(username)).first()
     if user is None:
         # Spend the same time as for a real account, so timing does not tell them apart.
         make_password(password)

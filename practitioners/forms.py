@@ -10,6 +10,7 @@ if TYPE_CHECKING:
 
 from .identifiers import clean_am_number, clean_finess, clean_rpps
 from .models import ExerciseContext, Practitioner, Profession, User
+from .usernames import username_normalize
 
 
 class LoginForm(forms.Form):
@@ -151,7 +152,8 @@ class PractitionerAccountCreateForm(FinessOrAmNumberMixin, forms.Form):
     phone = forms.CharField(label=_("Téléphone"), max_length=20, required=False)
 
     def clean_username(self) -> str:
-        username = self.cleaned_data["username"].strip()
+        username = username_normalize(self.cleaned_data["username"])
+        # iexact is PostgreSQL's UPPER() match, the one the database's unique constraint uses.
         if User.objects.filter(username__iexact=username).exists():
             raise forms.ValidationError(_("Cet identifiant est déjà utilisé."))
         return username

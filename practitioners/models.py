@@ -7,9 +7,11 @@ from typing import Any
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
 from .identifiers import validate_am_number, validate_finess, validate_rpps
+from .usernames import username_normalize
 
 
 class Role(models.TextChoices):
@@ -19,6 +21,11 @@ class Role(models.TextChoices):
 
 
 class OrigamiUserManager(UserManager["User"]):
+    def get_by_natural_key(self, username: str | None) -> User:
+        # Django's own authentication paths (ModelBackend) find the account by the same form
+        # as origami's login.
+        return super().get_by_natural_key(username_normalize(username or ""))
+
     def create_superuser(  # type: ignore[override]
         self, username: str, email: str | None = None, password: str | None = None, **extra: Any
     ) -> User:
@@ -46,7 +53,20 @@ class User(AbstractUser):
             models.CheckConstraint(
                 condition=Q(is_staff=False) | Q(role=Role.ADMIN), name="user_admin_site_admin_only"
             ),
+            # Usernames are stored normalised (NFKC + casefold, see usernames.py); PostgreSQL's
+            # case-insensitive match (UPPER) folds a few more letters (ı → I): two accounts it
+            # would confuse cannot both exist.
+            models.UniqueConstraint(
+                Upper("username"),
+                name="user_username_upper_unique",
+                violation_error_message=_("Cet identifiant est déjà utilisé."),
+            ),
         ]
+
+    @classmethod
+    def normalize_username(cls, username: str) -> str:
+        # Called by Django at creation (create_user, forms' full_clean): one stored form.
+        return username_normalize(username) if isinstance(username, str) else username
 
     @property
     def is_prescriber(self) -> bool:
@@ -225,6 +245,7 @@ class AccountEventKind(models.TextChoices):
     EXERCISE_CONTEXT_CHOSEN = "exercise_context_chosen", _("Choix du lieu d'exercice")
     ACCOUNT_CREATED = "account_created", _("Création du compte")
     ORDOCLIC_LINK_CHECKED = "ordoclic_link_checked", _("Vérification de la liaison Ordoclic")
+    TOTP_RESET = "totp_reset", _("Réinitialisation du second facteur")
 
 
 class AccountEvent(models.Model):

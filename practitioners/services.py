@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
-from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice, default_key
 
 from .models import (
     AccountEvent,
@@ -20,6 +20,7 @@ from .models import (
     Role,
     User,
 )
+from .usernames import username_normalize
 
 
 def account_event_record(
@@ -78,6 +79,28 @@ def totp_device_ensure(*, user: User) -> TOTPDevice:
 
 
 @transaction.atomic
+def totp_device_reset(*, device: TOTPDevice, acting_user: User) -> TOTPDevice:
+    """A new secret for a lost or exposed authenticator: the old codes stop working at once.
+    The caller shows the new secret once, to hand it over; it is never shown again. The account
+    event names the device, never its key."""
+    device = TOTPDevice.objects.select_for_update().get(pk=device.pk)
+    device.key = default_key()
+    device.drift = 0
+    device.last_t = -1
+    device.confirmed = True
+    device.throttling_failure_count = 0
+    device.throttling_failure_timestamp = None
+    device.save()
+    account_event_record(
+        user=device.user,
+        acting_user=acting_user,
+        kind=AccountEventKind.TOTP_RESET,
+        detail={"device_id": device.pk},
+    )
+    return device
+
+
+@transaction.atomic
 def practitioner_account_create(
     *,
     acting_user: User,
@@ -101,7 +124,7 @@ def practitioner_account_create(
     first exercise context and the TOTP device of the second factor. Inputs are validated the
     same way as the admin forms do; nothing is saved when one of them is wrong."""
     user = User(
-        username=username,
+        username=username_normalize(username),
         first_name=first_name,
         last_name=last_name,
         email=email,

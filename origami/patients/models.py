@@ -7,12 +7,15 @@ the physiological state is what a prescription analysis reads (DOMAIN.md §2).
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from origami.scrubbing import patient_names_add
 
 from .identifiers import format_nir, validate_nir
 from .posology import PosologyError, posology_parse
@@ -189,6 +192,19 @@ class Patient(models.Model):
 
     def __str__(self) -> str:
         return f"{self.last_name.upper()} {self.first_name}"
+
+    @classmethod
+    def from_db(cls, db: str | None, field_names: Any, values: Any) -> Patient:  # type: ignore[override]
+        instance = super().from_db(db, field_names, values)
+        # Every patient read in a request or task is "in scope": its names are scrubbed from
+        # the logs and Sentry events of that request (origami/scrubbing.py), even when some
+        # code wrote them into a message.
+        patient_names_add(
+            v
+            for f in ("last_name", "first_name", "birth_name", "birth_first_names")
+            if isinstance(v := instance.__dict__.get(f), str)
+        )
+        return instance
 
     @property
     def display_name(self) -> str:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.http import HttpResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
 from origami.http import HtmxHttpRequest
 from practitioners.permissions import prescriber_required
@@ -13,9 +13,12 @@ from .signals import patient_viewed
 
 
 @prescriber_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def search(request: HtmxHttpRequest) -> HttpResponse:
-    query = request.GET.get("q", "")
+    """GET: the empty search form. POST `q`: the patients found. The terms (names, birth dates,
+    NIR) travel in the body, never in the URL: URLs end up in access logs, proxies and the
+    browser's history."""
+    query = request.POST.get("q", "") if request.method == "POST" else ""
     patients = patient_search(query=query)
     context = {"query": query, "patients": patients}
     if request.htmx and not request.htmx.boosted:

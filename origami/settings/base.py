@@ -44,6 +44,8 @@ MIDDLEWARE = [
     "origami.health.ProbeMiddleware",
     "origami.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Before anything reads the request: NUL bytes, non-UTF-8 bodies, oversized bodies.
+    "origami.request_guard.RequestGuardMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -53,6 +55,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "origami.middleware.SessionSecurityMiddleware",
+    "origami.middleware.NoStoreMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
@@ -78,17 +81,34 @@ TEMPLATES = [
     },
 ]
 
+# Two roles (scripts/db_roles.sh creates them): the app connects as POSTGRES_USER, which owns
+# nothing and may not UPDATE, DELETE or TRUNCATE the append-only tables; migrations run as
+# POSTGRES_OWNER_USER through the "owner" alias (`manage.py migrate --database owner`), which
+# owns the schema and grants the app its rights after each migration (origami/db_roles.py).
+_DATABASE = {
+    "ENGINE": "django.db.backends.postgresql",
+    "NAME": env_str("POSTGRES_DB", "origami"),
+    "HOST": env_str("POSTGRES_HOST", "127.0.0.1"),
+    "PORT": env_str("POSTGRES_PORT", "5432"),
+    "CONN_HEALTH_CHECKS": True,
+}
+DATABASE_APP_ROLE = env_str("POSTGRES_USER", "origami_app")
+DATABASE_OWNER_ROLE = env_str("POSTGRES_OWNER_USER", "origami_owner")
 DATABASES = {
     "default": {
-        "ENGINE": "django.db.backends.postgresql",
-        "NAME": env_str("POSTGRES_DB", "origami"),
-        "USER": env_str("POSTGRES_USER", "postgres"),
+        **_DATABASE,
+        "USER": DATABASE_APP_ROLE,
         "PASSWORD": env_str("POSTGRES_PASSWORD", ""),
-        "HOST": env_str("POSTGRES_HOST", "127.0.0.1"),
-        "PORT": env_str("POSTGRES_PORT", "5432"),
         "CONN_MAX_AGE": env_int("POSTGRES_CONN_MAX_AGE", 60),
-        "CONN_HEALTH_CHECKS": True,
-    }
+    },
+    "owner": {
+        **_DATABASE,
+        "USER": DATABASE_OWNER_ROLE,
+        "PASSWORD": env_str("POSTGRES_OWNER_PASSWORD", ""),
+        "CONN_MAX_AGE": 0,
+        # Tests run on one database, created and migrated by the owner (settings/test.py).
+        "TEST": {"MIRROR": "default"},
+    },
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -119,7 +139,10 @@ GUARDIAN_RAISE_403 = True
 
 # Sessions end after this many seconds without a request (health data on screen).
 SESSION_INACTIVITY_TIMEOUT = env_int("ORIGAMI_SESSION_INACTIVITY_TIMEOUT", 30 * 60)
-SESSION_COOKIE_AGE = env_int("ORIGAMI_SESSION_MAX_AGE", 12 * 3600)
+# ... and this many seconds after the login however active (checked on every request; the
+# session's stored expiry is set to the same date at login).
+SESSION_MAX_LIFETIME = env_int("ORIGAMI_SESSION_MAX_AGE", 12 * 3600)
+SESSION_COOKIE_AGE = SESSION_MAX_LIFETIME
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
@@ -127,6 +150,8 @@ CSRF_COOKIE_SAMESITE = "Lax"
 LOGIN_MAX_FAILURES = env_int("ORIGAMI_LOGIN_MAX_FAILURES", 5)
 LOGIN_FAILURE_WINDOW = env_int("ORIGAMI_LOGIN_FAILURE_WINDOW", 15 * 60)
 OTP_TOTP_ISSUER = "origami"
+# Belt and braces: django-otp's own admin pages would hide keys too (ours has none of them).
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # French for everyone, whatever the browser asks (an English browser on a ward PC must not turn the
 # admin half English). Strings stay translatable; a deployment that wants negotiation adds
@@ -229,13 +254,17 @@ ORIGAMI_METRICS_TOKEN = env_str("ORIGAMI_METRICS_TOKEN", "")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"context": {"()": "origami.observability.ContextFilter"}},
+    "filters": {
+        "context": {"()": "origami.observability.ContextFilter"},
+        # NIR/INS, dates and the current patients' names out of every line, by value.
+        "scrub": {"()": "origami.observability.ScrubFilter"},
+    },
     "formatters": {"kv": {"()": "origami.observability.KeyValueFormatter"}},
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "kv",
-            "filters": ["context"],
+            "filters": ["context", "scrub"],
         }
     },
     "root": {"handlers": ["console"], "level": env_str("ORIGAMI_LOG_LEVEL", "INFO")},

@@ -1,9 +1,13 @@
 """Sentry sees errors, not patients: initialised only with a DSN, no default PII, and every event
-scrubbed of patient fields before it leaves the process."""
+scrubbed before it leaves the process: by key (patient fields), then by value (NIR/INS, dates,
+the names of the patients read in the request: origami/scrubbing.py) in the message, the log
+entry, exception values, extras, tags, contexts and breadcrumbs."""
 
 from __future__ import annotations
 
 from typing import Any
+
+from origami.scrubbing import scrub_values
 
 from .env import env_float, env_str
 
@@ -62,6 +66,25 @@ def scrub(value: Any) -> Any:
 
 
 def before_send(event: dict[str, Any], hint: dict[str, Any]) -> dict[str, Any] | None:
+    event = _before_send_by_key(event)
+    # Then by value, wherever free text may carry what no key announced.
+    if isinstance(event.get("message"), str):
+        event["message"] = scrub_values(event["message"])
+    if isinstance(event.get("logentry"), dict):
+        event["logentry"] = scrub_values(event["logentry"])
+    for part in ("extra", "tags", "contexts"):
+        if part in event:
+            event[part] = scrub_values(event[part])
+    for crumb in (event.get("breadcrumbs") or {}).get("values", []) or []:
+        if isinstance(crumb, dict) and isinstance(crumb.get("category"), str):
+            crumb["category"] = scrub_values(crumb["category"])
+    request = event.get("request")
+    if isinstance(request, dict) and isinstance(request.get("url"), str):
+        request["url"] = scrub_values(request["url"])
+    return event
+
+
+def _before_send_by_key(event: dict[str, Any]) -> dict[str, Any]:
     request = event.get("request")
     if isinstance(request, dict):
         request.pop("data", None)

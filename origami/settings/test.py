@@ -1,6 +1,7 @@
 """Settings for the test suite: real PostgreSQL and Redis, fast password hashing."""
 
 from .base import *  # noqa: F403
+from .base import DATABASE_OWNER_ROLE, DATABASES
 from .env import env_str
 
 DEBUG = False
@@ -22,3 +23,16 @@ CACHES = {
     }
 }
 ORDOCLIC_SANDBOX_CREDENTIALS = ""
+
+# pytest-django creates, migrates and flushes the test database: as the owner, like `migrate`.
+# Tests that prove what the app's role may not do open their own connection as that role
+# (tests/origami/test_db_roles.py). The test backend lets the flush between transactional tests
+# through the append-only tables' TRUNCATE trigger (tests/db_backend).
+DATABASES = {
+    "default": {
+        **DATABASES["default"],
+        "ENGINE": "tests.db_backend",
+        "USER": DATABASE_OWNER_ROLE,
+        "PASSWORD": env_str("POSTGRES_OWNER_PASSWORD", ""),
+    }
+}

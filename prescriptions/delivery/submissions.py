@@ -572,8 +572,9 @@ def submission_release(
     """The prescriber maintains the alerts a consolidation found (``reasons``: alert pk ->
     justification) and lets the held prescription go: it is analysed again and sent."""
     locked = prescription_lock_for_change(prescription_id=prescription.pk, user=acting_user)
-    submission = Submission.objects.select_for_update().get(prescription=locked)
-    if submission.status != SubmissionStatus.HELD:
+    # A prescription never sent has no submission: nothing waits for a decision (not a 500).
+    submission = Submission.objects.select_for_update().filter(prescription=locked).first()
+    if submission is None or submission.status != SubmissionStatus.HELD:
         raise PrescriptionError(_("Cette ordonnance n'attend plus votre décision."))
     for alert in held_alerts(prescription=locked):
         reason = reasons.get(alert.pk, "").strip()

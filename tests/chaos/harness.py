@@ -227,10 +227,12 @@ class Chaos:
         self.partner = json.loads((state / "partner.json").read_text())
 
     def _connect(self, dbname: str) -> psycopg.Connection[Any]:
+        # The database belongs to the owner role, who migrates it; the workers and the app
+        # connect as the app's role (scripts/db_roles.sh creates both).
         return psycopg.connect(
             dbname=dbname,
-            user=os.environ.get("POSTGRES_USER", "postgres"),
-            password=os.environ.get("POSTGRES_PASSWORD", ""),
+            user=os.environ.get("POSTGRES_OWNER_USER", "origami_owner"),
+            password=os.environ.get("POSTGRES_OWNER_PASSWORD", ""),
             host=os.environ.get("POSTGRES_HOST", "127.0.0.1"),
             port=os.environ.get("POSTGRES_PORT", "5432"),
             autocommit=True,
@@ -242,7 +244,7 @@ class Chaos:
             conn.execute(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
             conn.execute(f'CREATE DATABASE "{self.database}"')
         subprocess.run(
-            [PYTHON, "manage.py", "migrate", "--noinput", "-v", "0"],
+            [PYTHON, "manage.py", "migrate", "--database", "owner", "--noinput", "-v", "0"],
             cwd=ROOT,
             env=self.env(),
             check=True,

@@ -17,7 +17,7 @@ def test_prescriber_finds_a_patient_by_name_without_accents(logged_in_client):
     PatientFactory(last_name="Martin", first_name="Paul")
     client = logged_in_client(PrescriberFactory())
 
-    response = client.get(reverse("patients:search"), {"q": "LEFEVRE helene"})
+    response = client.post(reverse("patients:search"), {"q": "LEFEVRE helene"})
 
     assert response.status_code == 200
     assert "LEFÈVRE" in response.content.decode()
@@ -31,7 +31,7 @@ def test_search_by_birth_date_and_name(logged_in_client):
     PatientFactory(last_name="Petit", birth_date="1950-03-12")
     client = logged_in_client(PrescriberFactory())
 
-    response = client.get(reverse("patients:search"), {"q": "durand 12/03/1950"})
+    response = client.post(reverse("patients:search"), {"q": "durand 12/03/1950"})
 
     assert list(response.context["patients"]) == [older]
 
@@ -41,7 +41,7 @@ def test_search_by_nir_typed_with_spaces(logged_in_client):
     PatientFactory()
     client = logged_in_client(PrescriberFactory())
 
-    response = client.get(reverse("patients:search"), {"q": "2 95 10 99 126 111 93"})
+    response = client.post(reverse("patients:search"), {"q": "2 95 10 99 126 111 93"})
 
     assert list(response.context["patients"]) == [patient]
 
@@ -50,7 +50,9 @@ def test_htmx_search_returns_only_the_results_partial(logged_in_client):
     PatientFactory(last_name="Bernard")
     client = logged_in_client(PrescriberFactory())
 
-    response = client.get(reverse("patients:search"), {"q": "bern"}, headers={"HX-Request": "true"})
+    response = client.post(
+        reverse("patients:search"), {"q": "bern"}, headers={"HX-Request": "true"}
+    )
 
     body = response.content.decode()
     assert body.lstrip().startswith('<section id="results"')
@@ -81,7 +83,7 @@ def test_staff_cannot_open_patients(logged_in_client):
     client = logged_in_client(StaffFactory())
 
     assert client.get(reverse("patients:detail", args=[patient.pk])).status_code == 403
-    assert client.get(reverse("patients:search"), {"q": "a"}).status_code == 403
+    assert client.post(reverse("patients:search"), {"q": "a"}).status_code == 403
 
 
 def test_opening_a_patient_record_is_traced_without_the_identity(logged_in_client):
@@ -98,3 +100,17 @@ def test_opening_a_patient_record_is_traced_without_the_identity(logged_in_clien
     assert event.actor == prescriber
     assert event.details == {"patient": patient.pk}
     assert "Lef" not in str(event.details)
+
+
+def test_search_terms_never_travel_in_the_url(logged_in_client):
+    PatientFactory(last_name="Bernard")
+    client = logged_in_client(PrescriberFactory())
+
+    page = client.get(reverse("patients:search")).content.decode()
+    assert 'method="post"' in page
+    assert 'hx-post="/patients/"' in page
+    assert "hx-get" not in page
+    # A query string is ignored: a bookmarked or logged URL searches nothing.
+    response = client.get(reverse("patients:search"), {"q": "bern"})
+    assert response.context["patients"] is None
+    assert "BERNARD" not in response.content.decode()
