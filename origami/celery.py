@@ -7,6 +7,8 @@ from celery import Celery
 from celery.signals import task_postrun, task_prerun
 from django.db import close_old_connections
 
+from origami.scrubbing import patient_names_reset
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "origami.settings.local")
 
 app = Celery("origami")
@@ -29,6 +31,4 @@ def _database_connections(*, task: Any = None, **kwargs: Any) -> None:
 def _patients_out_of_scope(**kwargs: Any) -> None:
     """Each task starts with no patient in scope for the scrubbing of logs and Sentry events
     (origami/scrubbing.py); the patients it reads come into scope as it reads them."""
-    from origami.scrubbing import patient_names_reset
-
     patient_names_reset()

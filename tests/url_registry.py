@@ -91,6 +91,8 @@ OBJECT_URLS: dict[str, ObjectUrl] = {
     ),
     "prescriptions:detail": ObjectUrl(_prescription),
     "prescriptions:fhir_download": ObjectUrl(_prescription),
+    # the host's API: a token, no session (an unknown prescription is a 404 OperationOutcome)
+    "fhir:bundle": ObjectUrl(lambda owner: {"bundle_id": "00000000-0000-0000-0000-000000000000"}),
     # figures of the whole structure, for every administrator
     "prescriptions:insight_export": ObjectUrl(lambda owner: {"figure": "depassements"}, False),
     "prescriptions:drug_search": ObjectUrl(_prescription),

@@ -80,7 +80,7 @@ def _no_store(response: Any) -> bool:
 
 
 def test_pages_and_partials_with_patient_data_are_never_stored(client: Client):
-    from prescriptions.services import prescription_create_draft
+    from prescriptions.drafting.services import prescription_create_draft
 
     user = PrescriberFactory()
     login(client, user)
