@@ -73,7 +73,7 @@ def test_quantities_are_written_letters_then_figures() -> None:
 
 
 def test_out_of_range_is_refused() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="out of range"):
         integer_words(1_000_000_000)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="negative"):
         number_words(-1)
