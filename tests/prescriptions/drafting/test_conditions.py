@@ -364,3 +364,28 @@ def test_a_recorded_treatment_takes_a_cis_not_a_cip13() -> None:
         treatment.full_clean(exclude=["patient"])
     treatment.cis = "64288864"
     treatment.full_clean(exclude=["patient"])
+
+
+def test_a_replacement_keeps_the_dci_line_and_its_conditions(
+    prescriber: Any, patient: Any, ordoclic: Any
+) -> None:
+    from prescriptions.followup.reissue import prescription_reissue
+
+    prescription = draft_for(prescriber, patient)
+    add_with(
+        prescription,
+        prescriber,
+        product("64539416", dci=True),
+        posology="1 cp matin et soir 7j",
+        non_reimbursable=True,
+    )
+    prescription = signed(prescription, prescriber)
+    replacement = prescription_reissue(prescription=prescription, acting_user=prescriber)
+    [line] = replacement.lines.all()
+    assert (line.drug_code_system, line.label, line.dosage) == (
+        "dci",
+        "amoxicilline 1 g, comprimé dispersible",
+        "1 g",
+    )
+    assert line.conditions["drugList"] == "liste_i"
+    assert line.non_reimbursable
