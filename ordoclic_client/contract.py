@@ -380,6 +380,8 @@ class PrescriptionLineIn(LineIn):
     non_substitutable_reason: NonSubstitutableReason | None = None
     ald: bool = False
     instructions: str = ""
+    # "NR": prescribed outside the conditions of reimbursement (printed "NR"; assumed field)
+    non_reimbursable: bool = False
 
 
 class AcknowledgedAlert(RequestModel):

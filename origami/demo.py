@@ -61,6 +61,7 @@ ACCOUNTS = (
         contexts=(
             {
                 "name": "SAMU 75 — régulation médicale",
+                "kind": "hospital",
                 "finess": "750100208",
                 "address": "149 rue de Sèvres",
                 "postcode": "75015",

@@ -81,7 +81,7 @@ class ExerciseContextInline(admin.StackedInline):
     extra = 0
     min_num = 0
     fieldsets = [
-        (None, {"fields": [("name", "is_active"), ("finess", "am_number")]}),
+        (None, {"fields": [("name", "is_active"), "kind", ("finess", "am_number")]}),
         (None, {"fields": [("address", "postcode", "city"), "phone"]}),
     ]
 

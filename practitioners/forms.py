@@ -104,6 +104,7 @@ class ExerciseContextForm(FinessOrAmNumberMixin, forms.ModelForm):
         model = ExerciseContext
         fields = [
             "name",
+            "kind",
             "finess",
             "am_number",
             "address",

@@ -171,6 +171,14 @@ class Practitioner(models.Model):
         return name or self.user.username
 
 
+class ExerciseContextKind(models.TextChoices):
+    """Where the practitioner exercises, for the products whose prescription is reserved to
+    hospitals ("réservé à l'usage hospitalier", "prescription hospitalière")."""
+
+    CITY = "city", _("Ville (cabinet, centre de santé)")
+    HOSPITAL = "hospital", _("Établissement de santé")
+
+
 class ExerciseContext(models.Model):
     """Where a practitioner prescribes from: a structure identified by FINESS (establishment)
     or by an Assurance Maladie number (practice). Printed on every prescription."""
@@ -182,6 +190,16 @@ class ExerciseContext(models.Model):
         verbose_name=_("praticien"),
     )
     name = models.CharField(_("structure"), max_length=200)
+    kind = models.CharField(
+        _("type d'exercice"),
+        max_length=16,
+        choices=ExerciseContextKind.choices,
+        default=ExerciseContextKind.CITY,
+        help_text=_(
+            "Un établissement de santé peut prescrire les médicaments réservés à l'usage "
+            "hospitalier et ceux de prescription hospitalière."
+        ),
+    )
     finess = models.CharField(
         _("FINESS"),
         max_length=9,
@@ -226,10 +244,17 @@ class ExerciseContext(models.Model):
             models.CheckConstraint(
                 condition=Q(postcode__regex=r"^[0-9]{5}$"), name="exercise_context_postcode"
             ),
+            models.CheckConstraint(
+                condition=Q(kind__in=["city", "hospital"]), name="exercise_context_kind_valid"
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.name} — {self.city}"
+
+    @property
+    def is_hospital(self) -> bool:
+        return self.kind == ExerciseContextKind.HOSPITAL
 
     @property
     def structure_identifier(self) -> tuple[str, str]:

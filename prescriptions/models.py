@@ -51,6 +51,7 @@ class CodeSystem(models.TextChoices):
     CIS = "cis", "CIS"
     CIP13 = "cip13", "CIP13"
     UCD = "ucd", "UCD"
+    DCI = "dci", "DCI"  # a line prescribed by common name: substance + dosage + form
 
 
 class FrequencyPeriod(models.TextChoices):
@@ -230,11 +231,19 @@ class PrescriptionLine(models.Model):
     drug_code_system = models.CharField(
         max_length=8, choices=CodeSystem.choices, default=CodeSystem.CIS
     )
-    drug_code = models.CharField(_("code du médicament"), max_length=13)
+    # a CIS / CIP13 / UCD, or for a DCI line its substances ("amoxicilline + acide clavulanique")
+    drug_code = models.CharField(_("code du médicament"), max_length=255)
     label = models.CharField(_("médicament"), max_length=255)
     substance = models.CharField(_("DCI"), max_length=255, blank=True)
+    # a DCI line's strength, one per substance joined by " + " ("1 g", "500 mg + 62,5 mg")
+    dosage = models.CharField(_("dosage"), max_length=120, blank=True)
     form = models.CharField(_("forme"), max_length=120, blank=True)
     route = models.CharField(_("voie"), max_length=64, blank=True)
+    # The product's prescription conditions as Ordoclic gave them when the line was written
+    # (the wire form of ordoclic_client.contract.PrescriptionConditions): the badges, the rules
+    # and the paper copy read them here, so a signed line keeps the conditions it was signed
+    # under. Empty: none known.
+    conditions = models.JSONField(_("conditions de prescription"), default=dict, blank=True)
     # structured posology (HAS model)
     dose = models.DecimalField(_("dose par prise"), max_digits=10, decimal_places=3)
     unit = models.CharField(_("unité"), max_length=32)
@@ -262,6 +271,15 @@ class PrescriptionLine(models.Model):
         blank=True,
     )
     ald = models.BooleanField(_("en rapport avec l'ALD"), default=False)
+    non_reimbursable = models.BooleanField(_("non remboursable (NR)"), default=False)
+    # The prescriber confirmed the product's conditions are met (initial hospital prescription,
+    # specialist-only): traced in the line's audit event.
+    conditions_confirmed = models.BooleanField(
+        _("conditions de prescription remplies"), default=False
+    )
+    # "Chevauchement" expressly allowed by the prescriber (a narcotic overlapping the period of
+    # an earlier prescription of it), printed on the paper copy.
+    overlap_allowed = models.BooleanField(_("chevauchement autorisé"), default=False)
     instructions = models.CharField(_("instructions"), max_length=500, blank=True)
     dispensing_status = models.CharField(
         _("délivrance"), max_length=16, choices=LineDispensingStatus.choices, default="none"
@@ -293,6 +311,9 @@ class PrescriptionLine(models.Model):
                 name="line_non_substitutable_has_reason",
             ),
             models.CheckConstraint(condition=~Q(drug_code=""), name="line_drug_code_present"),
+            models.CheckConstraint(
+                condition=~Q(drug_code_system="dci", dosage=""), name="line_dci_has_dosage"
+            ),
             models.CheckConstraint(condition=~Q(posology_text=""), name="line_posology_present"),
         ]
 

@@ -67,3 +67,27 @@ def validate_nir(value: str) -> None:
         raise ValidationError(
             _("Saisissez le numéro sans espaces ni séparateurs."), code="nir_compact"
         )
+
+
+def validate_cis(value: str) -> None:
+    """A drug recorded by its CIS (the BDPM product code): 8 digits. A CIP13 (the box's
+    barcode, 13 digits from 34009) is not a CIS: the record asks for the product's code."""
+    if not value:
+        return
+    try:
+        codes.check_cis(value)
+    except codes.InvalidCode:
+        if len(codes.compact(value)) == 13:
+            raise ValidationError(
+                _(
+                    "C'est un code CIP13 (celui de la boîte) : saisissez le code CIS du "
+                    "médicament, à 8 chiffres."
+                ),
+                code="cis_is_cip13",
+            ) from None
+        raise ValidationError(
+            _("Un code CIS a 8 chiffres (code du médicament dans la base publique)."),
+            code="cis_format",
+        ) from None
+    if codes.compact(value) != value:
+        raise ValidationError(_("Saisissez le code CIS sans espaces."), code="cis_compact")

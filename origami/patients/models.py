@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from origami.scrubbing import patient_names_add
 
-from .identifiers import format_nir, validate_nir
+from .identifiers import format_nir, validate_cis, validate_nir
 from .posology import PosologyError, posology_parse
 
 
@@ -287,7 +287,7 @@ class CurrentTreatment(models.Model):
         Patient, on_delete=models.CASCADE, related_name="current_treatments"
     )
     label = models.CharField(_("traitement"), max_length=200)
-    cis = models.CharField(_("code CIS"), max_length=8, blank=True)
+    cis = models.CharField(_("code CIS"), max_length=8, blank=True, validators=[validate_cis])
     posology = models.CharField(
         _("posologie"),
         max_length=200,

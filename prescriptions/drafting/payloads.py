@@ -14,7 +14,7 @@ from ordoclic_client import contract
 from origami.patients.models import CurrentTreatment, Patient
 from origami.patients.posology import PosologyError, posology_parse
 
-from ..models import AlertDecision, Decision, Prescription, PrescriptionLine
+from ..models import AlertDecision, CodeSystem, Decision, Prescription, PrescriptionLine
 
 _BREASTFEEDING = {
     "none": contract.Breastfeeding.NONE,
@@ -40,12 +40,25 @@ def patient_context(patient: Patient) -> dict[str, object]:
     }
 
 
+def drug_ref(line: PrescriptionLine) -> contract.DrugRef:
+    """A product by its code, or a DCI line by its substances, strength and form (analysed
+    through its substances, registered as it is: the pharmacist dispenses a product of it)."""
+    if line.drug_code_system == CodeSystem.DCI:
+        return contract.DrugRef(
+            code_system=contract.CodeSystem.DCI,
+            code=line.drug_code,
+            dosage=line.dosage,
+            form=line.form,
+        )
+    return contract.DrugRef(
+        code_system=contract.CodeSystem(line.drug_code_system), code=line.drug_code
+    )
+
+
 def line_in(line: PrescriptionLine, *, line_id: str | None = None) -> contract.LineIn:
     return contract.LineIn(
         line_id=line_id or line.line_ref,
-        drug=contract.DrugRef(
-            code_system=contract.CodeSystem(line.drug_code_system), code=line.drug_code
-        ),
+        drug=drug_ref(line),
         dose=line.dose,
         unit=line.unit,
         frequency_count=line.frequency_count,
@@ -160,6 +173,7 @@ def registration_request(
                 ),
                 ald=line.ald,
                 instructions=line.instructions,
+                non_reimbursable=line.non_reimbursable,
             )
             for line in lines
         ],

@@ -65,13 +65,13 @@ def level_needs_justification(level: str) -> bool:
     return level in {"CI", "ASDEC"} or level in settings.PRESCRIPTION_JUSTIFICATION_LEVELS
 
 
-def _fold(text: str) -> str:
+def fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).lower().strip()
 
 
 def substance_is_mte(substance: str) -> bool:
-    folded = _fold(substance)
+    folded = fold(substance)
     return any(name in folded for name in MTE_SUBSTANCES)
 
 

@@ -29,6 +29,7 @@ from ..models import (
     PrescriptionLine,
     TransmissionStatus,
 )
+from .conditions import conditions_of, needs_hospital_context
 from .payloads import (
     analysis_fingerprint,
     analysis_request,
@@ -216,14 +217,15 @@ class Screen:
         return self.prescription.is_draft and not self.blockers
 
     @property
-    def alerts_by_line(self) -> dict[str, str]:
-        """Highest alert level per line ref, to badge each line."""
-        highest: dict[str, str] = {}
+    def alerts_by_line(self) -> dict[str, Alert]:
+        """The most severe alert per line ref (the first of the screen's order at a level), to
+        badge each line with what it is about: "Dose excessive", not an interaction level."""
+        highest: dict[str, Alert] = {}
         for view in self.alerts:
             for ref in view.alert.line_refs:
                 current = highest.get(ref)
-                if current is None or LEVEL_RANK[view.alert.level] > LEVEL_RANK[current]:
-                    highest[ref] = view.alert.level
+                if current is None or LEVEL_RANK[view.alert.level] > LEVEL_RANK[current.level]:
+                    highest[ref] = view.alert
         return highest
 
 
@@ -341,6 +343,19 @@ def sign_blockers(*, screen: Screen, account_current: bool) -> list[str]:
         blockers.append(_("Analyse en cours…"))
     elif screen.analysis_failed and not screen.analysis_waived:
         blockers.append(_("Confirmez que vous signez sans analyse, ou relancez l'analyse."))
+    hospital = (
+        prescription.exercise_context is not None and prescription.exercise_context.is_hospital
+    )
+    for line in screen.lines:
+        # a line written from a hospital, the place of practice changed since
+        if needs_hospital_context(conditions_of(line.conditions)) and not hospital:
+            blockers.append(
+                _(
+                    "%(label)s est réservé à l'hôpital : choisissez un établissement de santé "
+                    "comme lieu d'exercice, ou retirez-le."
+                )
+                % {"label": line.label}
+            )
     undecided = [v for v in screen.alerts if v.needs_decision and not v.decided]
     if undecided:
         blockers.append(

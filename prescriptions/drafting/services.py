@@ -13,8 +13,11 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import F
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 
+from ordoclic_client import contract
 from origami.patients.models import Patient
 from origami.patients.posology import Posology, PosologyError, posology_parse, posology_sentence
 from practitioners.models import ExerciseContext, Practitioner, User
@@ -40,6 +43,17 @@ from ..records import (
     decision_record,
 )
 from . import payloads
+from .conditions import (
+    LineFacts,
+    condition_refusal,
+    conditions_of,
+    duration_days,
+    is_narcotic_regime,
+    narcotic_overlap,
+    needs_confirmation,
+    quantity_text,
+    total_quantity,
+)
 from .drugs import DrugChoice
 from .rules import level_needs_justification, non_substitution_error
 from .selectors import analysis_request_for, current_treatment_lines
@@ -98,6 +112,11 @@ class LineInput:
     non_substitutable_reason: str = ""
     ald: bool = False
     instructions: str = ""
+    non_reimbursable: bool = False
+    # the prescriber confirms a restricted product's conditions are met (see conditions.py)
+    conditions_confirmed: bool = False
+    # express mention allowing a narcotic to overlap an earlier prescription of it
+    overlap_allowed: bool = False
 
 
 def _checked_posology(*, text: str, default_unit: str) -> Posology:
@@ -107,8 +126,77 @@ def _checked_posology(*, text: str, default_unit: str) -> Posology:
         raise PrescriptionError(str(error), field="posology") from error
 
 
+def _is_hospital(prescription: Prescription) -> bool:
+    context = prescription.exercise_context
+    return context is not None and context.is_hospital
+
+
+def _checked_conditions(
+    *,
+    prescription: Prescription,
+    label: str,
+    substance: str,
+    conditions: dict[str, Any],
+    data: LineInput,
+    posology: Posology,
+) -> str:
+    """Refuse what the product's prescription conditions forbid (conditions.py); the quantity
+    to print in full letters for a narcotic or assimilé, "" otherwise."""
+    typed = conditions_of(conditions)
+    refusal = condition_refusal(
+        facts=LineFacts(
+            label=label,
+            conditions=typed,
+            duration_value=posology.duration_value,
+            duration_unit=posology.duration_unit,
+            renewals=data.renewals,
+            confirmed=data.conditions_confirmed,
+        ),
+        hospital_context=_is_hospital(prescription),
+    )
+    if refusal is not None:
+        message, field = refusal
+        raise PrescriptionError(message, field=field)
+    if not is_narcotic_regime(typed):
+        return ""
+    if typed.drug_list == contract.DrugList.NARCOTIC or typed.overlap_forbidden:
+        running = current_treatment_lines(patient_id=prescription.patient_id, exclude=prescription)
+        overlap = narcotic_overlap(substance=substance or label, running=running)
+        if overlap is not None and not data.overlap_allowed:
+            raise PrescriptionError(
+                _(
+                    "Une ordonnance du %(signed)s couvre déjà %(label)s jusqu'au %(until)s : un "
+                    "chevauchement n'est permis que par votre mention expresse. Cochez "
+                    "« Chevauchement autorisé » si vous le décidez, ou attendez l'échéance."
+                )
+                % {
+                    "signed": date_format(localtime(overlap.signed_at), "j F Y"),
+                    "until": date_format(localtime(overlap.until), "j F Y"),
+                    "label": label,
+                },
+                field="overlap_allowed",
+            )
+    days = duration_days(value=posology.duration_value, unit=posology.duration_unit)
+    assert days is not None  # condition_refusal asks a narcotic for its duration
+    total = total_quantity(
+        dose=posology.dose,
+        count=posology.frequency_count,
+        period=posology.frequency_period,
+        as_needed=posology.as_needed,
+        max_per_24h=posology.max_per_24h,
+        days=days,
+    )
+    return quantity_text(total=total, unit=posology.unit)
+
+
 def _line_values(
-    *, prescription: Prescription, data: LineInput, posology: Posology, substance: str
+    *,
+    prescription: Prescription,
+    data: LineInput,
+    posology: Posology,
+    label: str,
+    substance: str,
+    conditions: dict[str, Any],
 ) -> dict[str, Any]:
     if not 0 <= data.renewals <= 12:
         raise PrescriptionError(_("Le nombre de renouvellements va de 0 à 12."), field="renewals")
@@ -119,6 +207,14 @@ def _line_values(
         )
         if error:
             raise PrescriptionError(error, field="non_substitutable_reason")
+    secure_quantity = _checked_conditions(
+        prescription=prescription,
+        label=label,
+        substance=substance,
+        conditions=conditions,
+        data=data,
+        posology=posology,
+    )
     return {
         "dose": posology.dose,
         "unit": posology.unit,
@@ -130,13 +226,35 @@ def _line_values(
         "duration_value": posology.duration_value,
         "duration_unit": posology.duration_unit,
         "posology_text": posology_sentence(posology),
-        "quantity": data.quantity.strip(),
+        # a narcotic's quantity is the one its posology gives, in full letters
+        "quantity": secure_quantity or data.quantity.strip(),
         "renewals": data.renewals,
         "non_substitutable": data.non_substitutable,
         "non_substitutable_reason": reason,
         "ald": data.ald,
         "instructions": data.instructions.strip(),
+        "non_reimbursable": data.non_reimbursable,
+        "conditions_confirmed": data.conditions_confirmed and needs_confirmation(conditions),
+        "overlap_allowed": data.overlap_allowed and bool(secure_quantity),
     }
+
+
+def _line_audit_details(line: PrescriptionLine, version: int) -> dict[str, Any]:
+    details: dict[str, Any] = {"line": line.pk, "version": version}
+    if line.conditions_confirmed:
+        # what the prescriber confirmed, for the auditor (no patient data)
+        typed = conditions_of(line.conditions)
+        details["conditions_confirmed"] = [
+            name
+            for name, met in (
+                ("initial_hospital_prescription", typed.initial_hospital_prescription),
+                ("specialist_only", typed.specialist_only),
+            )
+            if met
+        ]
+    if line.overlap_allowed:
+        details["overlap_allowed"] = True
+    return details
 
 
 @transaction.atomic
@@ -156,7 +274,12 @@ def prescription_line_add(
         raise PrescriptionError(_("Choisissez un médicament dans la liste."), field="drug")
     posology = _checked_posology(text=data.posology, default_unit=drug.default_unit)
     values = _line_values(
-        prescription=locked, data=data, posology=posology, substance=drug.substance
+        prescription=locked,
+        data=data,
+        posology=posology,
+        label=drug.label,
+        substance=drug.substance,
+        conditions=drug.conditions,
     )
     position = locked.lines.count()
     line = PrescriptionLine.objects.create(
@@ -166,8 +289,10 @@ def prescription_line_add(
         drug_code=drug.code,
         label=drug.label,
         substance=drug.substance,
+        dosage=drug.dosage,
         form=drug.form,
         route=drug.route,
+        conditions=drug.conditions,
         **values,
     )
     _bump(locked)
@@ -175,7 +300,11 @@ def prescription_line_add(
         actor=acting_user,
         action=AuditAction.LINE_ADDED,
         prescription=locked,
-        details={"line": line.pk, "version": locked.version, "drug_code": drug.code},
+        details={
+            **_line_audit_details(line, locked.version),
+            "drug_code": drug.code,
+            "code_system": drug.code_system,
+        },
     )
     prescription.version = locked.version
     return line
@@ -191,7 +320,12 @@ def prescription_line_update(
     line = PrescriptionLine.objects.select_for_update().get(pk=line.pk, prescription=locked)
     posology = _checked_posology(text=data.posology, default_unit=line.unit)
     for name, value in _line_values(
-        prescription=locked, data=data, posology=posology, substance=line.substance
+        prescription=locked,
+        data=data,
+        posology=posology,
+        label=line.label,
+        substance=line.substance,
+        conditions=line.conditions,
     ).items():
         setattr(line, name, value)
     line.save()
@@ -200,7 +334,7 @@ def prescription_line_update(
         actor=acting_user,
         action=AuditAction.LINE_UPDATED,
         prescription=locked,
-        details={"line": line.pk, "version": locked.version},
+        details=_line_audit_details(line, locked.version),
     )
     return line
 

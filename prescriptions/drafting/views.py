@@ -24,7 +24,7 @@ from ..access import prescription_get_for
 from ..errors import PrescriptionError
 from ..models import Alert, NonSubstitutableReason, Prescription, PrescriptionLine
 from . import services
-from .drugs import DrugChoice, drug_choice_for_code
+from .drugs import DrugChoice, drug_choice_for_code, drug_presentation
 from .selectors import (
     LIST_FILTERS,
     prescription_history_for_patient,
@@ -143,7 +143,14 @@ def drug_search(request: UserRequest, pk: int) -> HttpResponse:
         except PrescriptionError as refusal:  # unavailable, or the query refused
             error = refusal.message
         else:
-            drugs = [{"choice": DrugChoice.from_drug(d), "drug": d} for d in found]
+            drugs = [
+                {
+                    "choice": DrugChoice.from_drug(d),
+                    "drug": d,
+                    "presentation": drug_presentation(d),
+                }
+                for d in found
+            ]
     return render(
         request,
         "prescriptions/screen.html#drug_results",
@@ -164,6 +171,9 @@ def _line_input(request: UserRequest) -> services.LineInput:
         non_substitutable_reason=request.POST.get("non_substitutable_reason", ""),
         ald=request.POST.get("ald") == "on",
         instructions=request.POST.get("instructions", ""),
+        non_reimbursable=request.POST.get("non_reimbursable") == "on",
+        conditions_confirmed=request.POST.get("conditions_confirmed") == "on",
+        overlap_allowed=request.POST.get("overlap_allowed") == "on",
     )
 
 
@@ -173,7 +183,9 @@ def line_add(request: UserRequest, pk: int) -> HttpResponse:
     prescription = prescription_get_for(user=request.user, pk=pk, for_change=True)
     try:
         drug = drug_choice_for_code(
-            rpps=prescription.prescriber.rpps, code=request.POST.get("drug_code", "")
+            rpps=prescription.prescriber.rpps,
+            code=request.POST.get("drug_code", ""),
+            dci=request.POST.get("drug_dci") == "1",
         )
         services.prescription_line_add(
             prescription=prescription,

@@ -40,8 +40,10 @@ LINE_FIELDS = [
     "drug_code",
     "label",
     "substance",
+    "dosage",
     "form",
     "route",
+    "conditions",
     "dose",
     "unit",
     "moments",
@@ -58,6 +60,9 @@ LINE_FIELDS = [
     "non_substitutable_reason",
     "ald",
     "instructions",
+    "non_reimbursable",
+    "conditions_confirmed",
+    "overlap_allowed",
 ]
 
 

@@ -25,10 +25,22 @@
   function pickDrug(button) {
     var form = $("#add-line");
     if (!form) return;
-    ["code", "label", "substance", "form", "route", "unit"].forEach(function (key) {
+    ["code", "label", "substance", "form", "route", "unit", "dci", "confirm", "secure"].forEach(function (key) {
       var input = form.querySelector('input[name="drug_' + key + '"]');
       if (input) input.value = button.dataset[key] || "";
     });
+    // A restricted product asks its confirmation; a narcotic shows its rules and the
+    // "chevauchement" mention (both sent with the line, checked again by the server).
+    var confirm = $("#drug-confirm");
+    if (confirm) {
+      confirm.classList.toggle("hidden", !button.dataset.confirm);
+      var text = $("#drug-confirm-text");
+      if (text) text.textContent = button.dataset.confirm || "";
+      var box = confirm.querySelector('input[type="checkbox"]');
+      if (box) box.checked = false;
+    }
+    var secure = $("#drug-secure");
+    if (secure) secure.classList.toggle("hidden", !button.dataset.secure);
     var chosen = $("#drug-chosen");
     if (chosen) {
       chosen.querySelector("strong").textContent = button.dataset.label || "";

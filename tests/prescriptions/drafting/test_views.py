@@ -48,6 +48,7 @@ def test_drug_search_lists_form_dosage_and_generic_status(
     choices = {
         choice[choice.index('data-code="') + 11 :].split('"')[0]: choice
         for choice in html.split("<button")[1:]
+        if "rx-drug-dci" not in choice  # the product, not its "Prescrire en DCI" toggle
     }
     generic, princeps = choices["69094525"], choices["67037301"]
     assert "SIMVASTATINE BIOGARAN 20 mg, comprimé pelliculé sécable" in generic
