@@ -117,7 +117,8 @@ def test_a_protocol_saved_from_a_draft_is_inserted_in_one_change_and_analysed_on
     results = client.get(
         reverse("prescriptions:drug_search", args=[draft.pk]), {"q": "angine"}
     ).content.decode()
-    assert "Protocole" in results and "Angine adulte" in results
+    assert "Protocole" in results
+    assert "Angine adulte" in results
     response = client.post(
         reverse("prescriptions:protocol_insert", args=[draft.pk, protocol.pk]),
         {"version": before},
@@ -132,7 +133,8 @@ def test_a_protocol_saved_from_a_draft_is_inserted_in_one_change_and_analysed_on
         DOLIPRANE.label,
     ]
     event = AuditEvent.objects.get(prescription=draft, action=AuditAction.PROTOCOL_INSERTED)
-    assert event.details["protocol"] == protocol.pk and len(event.details["lines"]) == 2
+    assert event.details["protocol"] == protocol.pk
+    assert len(event.details["lines"]) == 2
     client.post(reverse("prescriptions:analyse", args=[draft.pk]), **HTMX)
     run = AnalysisRun.objects.get(prescription=draft, version=draft.version)
     assert run.outcome == "done"
@@ -168,7 +170,8 @@ def test_a_shared_protocol_is_seen_in_its_structure_and_changed_by_its_author_on
 
     colleague_client = logged_in_client(colleague)
     page = colleague_client.get(reverse("prescriptions:protocol", args=[shared.pk]))
-    assert page.status_code == 200 and "seul son auteur le modifie" in page.content.decode()
+    assert page.status_code == 200
+    assert "seul son auteur le modifie" in page.content.decode()
     for name in ("protocol_update", "protocol_delete", "protocol_line_add"):
         response = colleague_client.post(
             reverse(f"prescriptions:{name}", args=[shared.pk]), {"name": "Pris"}

@@ -30,8 +30,10 @@ def test_renewing_gives_a_new_draft_with_the_same_lines_analysed_on_todays_recor
     response = client.post(reverse("prescriptions:renew", args=[old.pk]))
     new = Prescription.objects.exclude(pk=old.pk).get(patient=patient)
     assert response.url == reverse("prescriptions:detail", args=[new.pk])
-    assert new.status == BusinessStatus.DRAFT and new.replaces_id is None
-    assert new.signed_at is None and new.created_at > old.signed_at
+    assert new.status == BusinessStatus.DRAFT
+    assert new.replaces_id is None
+    assert new.signed_at is None
+    assert new.created_at > old.signed_at
     assert [(line.drug_code, line.posology_text) for line in new.lines.order_by("position")] == [
         (line.drug_code, line.posology_text) for line in old.lines.order_by("position")
     ]
