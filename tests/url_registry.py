@@ -81,6 +81,20 @@ def _prescription(owner: Any) -> dict[str, Any]:
     return {"pk": _draft(owner).pk}
 
 
+def _allergy(owner: Any) -> dict[str, Any]:
+    from tests.factories import AllergyFactory
+
+    allergy = AllergyFactory()
+    return {"patient_id": allergy.patient_id, "allergy_id": allergy.pk}
+
+
+def _treatment(owner: Any) -> dict[str, Any]:
+    from tests.factories import CurrentTreatmentFactory
+
+    treatment = CurrentTreatmentFactory()
+    return {"patient_id": treatment.patient_id, "treatment_id": treatment.pk}
+
+
 def _favourite(owner: Any) -> dict[str, Any]:
     from prescriptions.drafting.favourites import favourite_create_from_line
     from prescriptions.models import PrescriptionLine
@@ -114,6 +128,14 @@ def _draft_and_protocol(owner: Any) -> dict[str, Any]:
 OBJECT_URLS: dict[str, ObjectUrl] = {
     # Patients are the host application's record: every prescriber may open them.
     "patients:detail": ObjectUrl(lambda owner: {"patient_id": PatientFactory().pk}, False),
+    # the clinical context of the host record: every prescriber may update it (each change traced)
+    "patients:clinical_context": ObjectUrl(
+        lambda owner: {"patient_id": PatientFactory().pk}, False
+    ),
+    "patients:allergy_add": ObjectUrl(lambda owner: {"patient_id": PatientFactory().pk}, False),
+    "patients:allergy_remove": ObjectUrl(_allergy, False),
+    "patients:treatment_add": ObjectUrl(lambda owner: {"patient_id": PatientFactory().pk}, False),
+    "patients:treatment_remove": ObjectUrl(_treatment, False),
     "prescriptions:create": ObjectUrl(lambda owner: {"patient_id": PatientFactory().pk}, False),
     # the patient's card: every prescriber may open it, each sees only their own prescriptions
     "prescriptions:patient_history": ObjectUrl(
