@@ -11,6 +11,7 @@ urlpatterns = [
     # drafting: "Mes ordonnances", the patient's prescriptions, the prescription being written
     path("", drafting.prescription_list, name="list"),
     path("patient/<int:patient_id>/", drafting.patient_history, name="patient_history"),
+    path("patients-recents/", drafting.recent_patients, name="recent_patients"),
     path("nouvelle/<int:patient_id>/", drafting.prescription_create, name="create"),
     path("<int:pk>/medicaments/", drafting.drug_search, name="drug_search"),
     path("<int:pk>/lignes/", drafting.line_add, name="line_add"),

@@ -30,6 +30,7 @@ from .selectors import (
     prescription_history_for_patient,
     prescription_list_for,
     prescription_screen,
+    recent_patients_for,
 )
 
 DRAFT_CHANGED = "draft-changed"
@@ -96,10 +97,14 @@ def prescription_list(request: UserRequest) -> HttpResponse:
     filter_name = request.GET.get("filtre", "")
     if filter_name not in LIST_FILTERS:
         filter_name = ""
-    prescriptions = prescription_list_for(user=request.user, filter_name=filter_name)[:200]
+    query = request.GET.get("q", "").strip()[:100]
+    prescriptions = prescription_list_for(
+        user=request.user, filter_name=filter_name, query=query
+    ).prefetch_related("lines")[:200]
     context = {
         "prescriptions": prescriptions,
         "filter_name": filter_name,
+        "query": query,
         "filters": [
             ("drafts", _("Brouillons")),
             ("sent", _("Envoyées")),
@@ -352,6 +357,17 @@ def analysis_waive(request: UserRequest, pk: int) -> HttpResponse:
         return analysis_render(request, prescription, error=error.message)
     prescription.refresh_from_db()
     return analysis_render(request, prescription)
+
+
+@require_GET
+@prescriber_required
+def recent_patients(request: UserRequest) -> HttpResponse:
+    """The prescriber's recent patients: the card their home (the patient search) loads."""
+    return render(
+        request,
+        "prescriptions/_recent_patients.html",
+        {"patients": recent_patients_for(user=request.user)},
+    )
 
 
 @require_GET
