@@ -155,6 +155,16 @@ class Prescription(models.Model):
         related_name="replaced_by",
         verbose_name=_("remplace"),
     )
+    # The past prescription this one renews (drafting/renewal.py): it goes on, it does not
+    # replace it; its lines still running are not current treatments beside this one's.
+    renews = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="renewed_by",
+        verbose_name=_("renouvelle"),
+    )
     dispensing_follow_up_objection = models.BooleanField(
         _("le patient s'oppose au suivi de la délivrance"), default=False
     )

@@ -86,7 +86,10 @@ def prescription_renew(
     )
     new.dispensing_follow_up_objection = prescription.dispensing_follow_up_objection
     new.share_with_dmp = prescription.share_with_dmp
-    new.save(update_fields=["dispensing_follow_up_objection", "share_with_dmp", "updated_at"])
+    new.renews = prescription
+    new.save(
+        update_fields=["dispensing_follow_up_objection", "share_with_dmp", "renews", "updated_at"]
+    )
     lines = lines_copy(source=prescription, into=new)
     audit_record(
         actor=acting_user,

@@ -172,10 +172,11 @@ def lines_besides(
     lines: Iterable[PrescriptionLine], prescription: Prescription | None
 ) -> list[PrescriptionLine]:
     """The running lines other than the prescription's own and those of the prescription it
-    replaces (a reissue's predecessor is not a current treatment beside its replacement)."""
+    replaces or renews (a reissue's predecessor is not a current treatment beside its
+    replacement, nor a renewed treatment beside its renewal)."""
     if prescription is None:
         return list(lines)
-    skipped = {prescription.pk, prescription.replaces_id}
+    skipped = {prescription.pk, prescription.replaces_id, prescription.renews_id}
     return [line for line in lines if line.prescription_id not in skipped]
 
 

@@ -44,6 +44,11 @@ def test_renewing_gives_a_new_draft_with_the_same_lines_analysed_on_todays_recor
     assert event.details["renews"] == old.pk
     screen = analysed(new, prescriber)
     assert any(view.alert.type == "allergy" for view in screen.alerts)
+    # The renewed lines still running are not treatments beside their renewal: no duplicate.
+    assert not [
+        v for v in screen.alerts if v.alert.type in ("same_drug", "redundant_active_ingredient")
+    ]
+    assert new.renews_id == old.pk
     page = client.get(reverse("prescriptions:detail", args=[new.pk])).content.decode()
     assert 'id="drug-search"' in page  # the prescription screen, ready to sign or change
 
