@@ -72,7 +72,8 @@ def _table(results: dict[str, dict[str, dict[str, int]]]) -> None:
                 totals[kind][1] += row[kind]["requests"]
     (full_keys, full_requests), (fast_keys, fast_requests) = totals["full"], totals["fast"]
     print(
-        f"{'Les trois ordonnances':56} {full_keys:>7} {fast_keys:>8} {full_requests:>7} {fast_requests:>8}"
+        f"{'Les trois ordonnances':56} {full_keys:>7} {fast_keys:>8} "
+        f"{full_requests:>7} {fast_requests:>8}"
     )
     key_ratio = full_keys / max(fast_keys, 1)
     request_ratio = full_requests / max(fast_requests, 1)
