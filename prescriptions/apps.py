@@ -7,8 +7,11 @@ class PrescriptionsConfig(AppConfig):
 
     def ready(self) -> None:
         # The patient record does not know the prescriptions: they listen to it.
-        from origami.patients.signals import patient_viewed
+        from origami.patients.signals import patient_record_changed, patient_viewed
 
-        from .followup.audit import patient_viewed_record
+        from .followup.audit import patient_record_changed_record, patient_viewed_record
 
         patient_viewed.connect(patient_viewed_record, dispatch_uid="prescriptions-patient-viewed")
+        patient_record_changed.connect(
+            patient_record_changed_record, dispatch_uid="prescriptions-patient-record-changed"
+        )

@@ -156,6 +156,16 @@ class Prescription(models.Model):
         related_name="replaced_by",
         verbose_name=_("remplace"),
     )
+    # The past prescription this one renews (drafting/renewal.py): it goes on, it does not
+    # replace it; its lines still running are not current treatments beside this one's.
+    renews = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="renewed_by",
+        verbose_name=_("renouvelle"),
+    )
     dispensing_follow_up_objection = models.BooleanField(
         _("le patient s'oppose au suivi de la délivrance"), default=False
     )
@@ -453,6 +463,9 @@ class AuditAction(models.TextChoices):
     INSIGHT_EXPORTED = "insight_exported", _("Indicateurs des alertes exportés")
     FHIR_READ = "fhir_read", _("Lecture FHIR par l'application hôte")
     FHIR_DOWNLOADED = "fhir_downloaded", _("Export FHIR téléchargé")
+    PATIENT_RECORD_UPDATED = "patient_record_updated", _("Dossier patient mis à jour")
+    PROTOCOL_INSERTED = "protocol_inserted", _("Protocole inséré")
+    RENEWED = "renewed", _("Renouvellement créé")
 
 
 class AuditEvent(models.Model):
@@ -641,3 +654,136 @@ class FhirClient(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# --- what a prescriber keeps to write faster: favourites and protocols -------------------------
+
+
+class LineTemplate(models.Model):
+    """A line as a prescriber keeps it to write it again: the drug as the catalogue gave it and
+    the usual posology (the printed sentence, which parses back to the same posology), duration
+    included, and the line's options. Dates and dispensing belong to prescriptions only."""
+
+    drug_code_system = models.CharField(
+        max_length=8, choices=CodeSystem.choices, default=CodeSystem.CIS
+    )
+    drug_code = models.CharField(_("code du médicament"), max_length=13)
+    label = models.CharField(_("médicament"), max_length=255)
+    substance = models.CharField(_("DCI"), max_length=255, blank=True)
+    dosage = models.CharField(_("dosage"), max_length=120, blank=True)
+    form = models.CharField(_("forme"), max_length=120, blank=True)
+    route = models.CharField(_("voie"), max_length=64, blank=True)
+    # the product's prescription conditions when the line was kept (narcotic, hospital-only…)
+    conditions = models.JSONField(default=dict, blank=True)
+    posology_text = models.CharField(_("posologie"), max_length=500)
+    quantity = models.CharField(_("quantité"), max_length=64, blank=True)
+    renewals = models.PositiveSmallIntegerField(_("renouvellements"), default=0)
+    non_substitutable = models.BooleanField(_("non substituable"), default=False)
+    non_substitutable_reason = models.CharField(
+        _("motif de non-substitution"),
+        max_length=3,
+        choices=NonSubstitutableReason.choices,
+        blank=True,
+    )
+    ald = models.BooleanField(_("en rapport avec l'ALD"), default=False)
+    instructions = models.CharField(_("instructions"), max_length=500, blank=True)
+    non_reimbursable = models.BooleanField(_("non remboursable"), default=False)
+
+    class Meta:
+        abstract = True
+
+
+class Favourite(LineTemplate):
+    """One line a prescriber writes often, found first in their drug search."""
+
+    practitioner = models.ForeignKey(
+        "practitioners.Practitioner", on_delete=models.CASCADE, related_name="favourites"
+    )
+    name = models.CharField(_("nom"), max_length=120)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("favori")
+        verbose_name_plural = _("favoris")
+        ordering = ["name", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(name=""), name="favourite_named"),
+            models.CheckConstraint(condition=~Q(drug_code=""), name="favourite_drug_code"),
+            models.CheckConstraint(
+                condition=~Q(posology_text=""), name="favourite_posology_present"
+            ),
+            models.CheckConstraint(
+                condition=Q(renewals__lte=12), name="favourite_renewals_at_most_12"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Protocol(models.Model):
+    """A named set of lines ("Angine adulte"). Personal, or shared with the prescribers of a
+    structure (the FINESS or Assurance Maladie number of the author's exercise context): they
+    see and insert it, only its author changes it."""
+
+    practitioner = models.ForeignKey(
+        "practitioners.Practitioner",
+        on_delete=models.CASCADE,
+        related_name="protocols",
+        verbose_name=_("auteur"),
+    )
+    name = models.CharField(_("nom"), max_length=120)
+    # The exercise context it is shared in (None: personal) and that context's structure
+    # identifier at the time ("FINESS:750100208"), which the other prescribers' contexts match.
+    shared_context = models.ForeignKey(
+        "practitioners.ExerciseContext",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("partagé dans"),
+    )
+    shared_structure = models.CharField(max_length=24, blank=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("protocole")
+        verbose_name_plural = _("protocoles")
+        ordering = ["name", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(name=""), name="protocol_named"),
+            models.UniqueConstraint(
+                fields=["practitioner", "name"], name="protocol_name_unique_per_author"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_shared(self) -> bool:
+        return bool(self.shared_structure)
+
+
+class ProtocolLine(LineTemplate):
+    protocol = models.ForeignKey(Protocol, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("ligne de protocole")
+        verbose_name_plural = _("lignes de protocole")
+        ordering = ["position", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(drug_code=""), name="protocol_line_drug_code"),
+            models.CheckConstraint(
+                condition=~Q(posology_text=""), name="protocol_line_posology_present"
+            ),
+            models.CheckConstraint(
+                condition=Q(renewals__lte=12), name="protocol_line_renewals_at_most_12"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.label

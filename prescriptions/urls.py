@@ -1,6 +1,7 @@
 from django.urls import path
 
 from .delivery import views as delivery
+from .drafting import favourite_views as fast
 from .drafting import views as drafting
 from .fhir import views as fhir
 from .followup import views as followup
@@ -12,6 +13,7 @@ urlpatterns = [
     # drafting: "Mes ordonnances", the patient's prescriptions, the prescription being written
     path("", drafting.prescription_list, name="list"),
     path("patient/<int:patient_id>/", drafting.patient_history, name="patient_history"),
+    path("patients-recents/", drafting.recent_patients, name="recent_patients"),
     path("nouvelle/<int:patient_id>/", drafting.prescription_create, name="create"),
     path("<int:pk>/medicaments/", drafting.drug_search, name="drug_search"),
     path("<int:pk>/lignes/", drafting.line_add, name="line_add"),
@@ -21,6 +23,33 @@ urlpatterns = [
     path("<int:pk>/analyse/", drafting.analyse, name="analyse"),
     path("<int:pk>/alertes/<int:alert_id>/", drafting.alert_decide, name="alert_decide"),
     path("<int:pk>/sans-analyse/", drafting.analysis_waive, name="waive"),
+    # drafting, faster: favourites, protocols, renewal
+    path(
+        "<int:pk>/lignes/<int:line_id>/favori/",
+        fast.favourite_from_line,
+        name="favourite_from_line",
+    ),
+    path("<int:pk>/protocoles/<int:protocol_id>/", fast.protocol_insert, name="protocol_insert"),
+    path("<int:pk>/protocole/", fast.protocol_from_draft, name="protocol_from_draft"),
+    path("<int:pk>/renouveler/", fast.renew, name="renew"),
+    path("favoris/", fast.manage, name="favourites"),
+    path("favoris/<int:favourite_id>/renommer/", fast.favourite_rename, name="favourite_rename"),
+    path("favoris/<int:favourite_id>/supprimer/", fast.favourite_delete, name="favourite_delete"),
+    path("protocoles/nouveau/", fast.protocol_create, name="protocol_create"),
+    path("protocoles/<int:protocol_id>/", fast.protocol_detail, name="protocol"),
+    path("protocoles/<int:protocol_id>/modifier/", fast.protocol_update, name="protocol_update"),
+    path("protocoles/<int:protocol_id>/supprimer/", fast.protocol_delete, name="protocol_delete"),
+    path(
+        "protocoles/<int:protocol_id>/medicaments/",
+        fast.protocol_drug_search,
+        name="protocol_drug_search",
+    ),
+    path("protocoles/<int:protocol_id>/lignes/", fast.protocol_line_add, name="protocol_line_add"),
+    path(
+        "protocoles/<int:protocol_id>/lignes/<int:line_id>/supprimer/",
+        fast.protocol_line_remove,
+        name="protocol_line_remove",
+    ),
     # delivery: a prescription's page, signing, the decision on a held one, operations
     path("<int:pk>/", delivery.prescription_detail, name="detail"),
     path("<int:pk>/signer/", delivery.sign, name="sign"),

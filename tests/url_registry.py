@@ -81,9 +81,61 @@ def _prescription(owner: Any) -> dict[str, Any]:
     return {"pk": _draft(owner).pk}
 
 
+def _allergy(owner: Any) -> dict[str, Any]:
+    from tests.factories import AllergyFactory
+
+    allergy = AllergyFactory()
+    return {"patient_id": allergy.patient_id, "allergy_id": allergy.pk}
+
+
+def _treatment(owner: Any) -> dict[str, Any]:
+    from tests.factories import CurrentTreatmentFactory
+
+    treatment = CurrentTreatmentFactory()
+    return {"patient_id": treatment.patient_id, "treatment_id": treatment.pk}
+
+
+def _favourite(owner: Any) -> dict[str, Any]:
+    from prescriptions.drafting.favourites import favourite_create_from_line
+    from prescriptions.models import PrescriptionLine
+
+    line = PrescriptionLine.objects.get(pk=_draft_with_line(owner)["line_id"])
+    return {"favourite_id": favourite_create_from_line(line=line, acting_user=owner).pk}
+
+
+def _protocol_with_line(owner: Any) -> Any:
+    """A personal protocol of the owner, with one line."""
+    from prescriptions.drafting.favourites import protocol_create
+    from prescriptions.models import Prescription
+
+    source = Prescription.objects.get(pk=_draft_with_line(owner)["pk"])
+    return protocol_create(acting_user=owner, name="Angine adulte", from_prescription=source)
+
+
+def _protocol(owner: Any) -> dict[str, Any]:
+    return {"protocol_id": _protocol_with_line(owner).pk}
+
+
+def _protocol_line(owner: Any) -> dict[str, Any]:
+    protocol = _protocol_with_line(owner)
+    return {"protocol_id": protocol.pk, "line_id": protocol.lines.get().pk}
+
+
+def _draft_and_protocol(owner: Any) -> dict[str, Any]:
+    return {"pk": _draft(owner).pk, "protocol_id": _protocol_with_line(owner).pk}
+
+
 OBJECT_URLS: dict[str, ObjectUrl] = {
     # Patients are the host application's record: every prescriber may open them.
     "patients:detail": ObjectUrl(lambda owner: {"patient_id": PatientFactory().pk}, False),
+    # the clinical context of the host record: every prescriber may update it (each change traced)
+    "patients:clinical_context": ObjectUrl(
+        lambda owner: {"patient_id": PatientFactory().pk}, False
+    ),
+    "patients:allergy_add": ObjectUrl(lambda owner: {"patient_id": PatientFactory().pk}, False),
+    "patients:allergy_remove": ObjectUrl(_allergy, False),
+    "patients:treatment_add": ObjectUrl(lambda owner: {"patient_id": PatientFactory().pk}, False),
+    "patients:treatment_remove": ObjectUrl(_treatment, False),
     "prescriptions:create": ObjectUrl(lambda owner: {"patient_id": PatientFactory().pk}, False),
     # the patient's card: every prescriber may open it, each sees only their own prescriptions
     "prescriptions:patient_history": ObjectUrl(
@@ -109,6 +161,20 @@ OBJECT_URLS: dict[str, ObjectUrl] = {
     "prescriptions:reissue": ObjectUrl(_prescription),
     "prescriptions:reissue_keep_both": ObjectUrl(_prescription),
     "prescriptions:held_release": ObjectUrl(_prescription),
+    # favourites and protocols: a prescriber's own (a protocol shared in a structure is seen by
+    # its prescribers, tests/prescriptions/drafting/test_favourites.py), renewal of one's own
+    "prescriptions:favourite_from_line": ObjectUrl(_draft_with_line),
+    "prescriptions:favourite_rename": ObjectUrl(_favourite),
+    "prescriptions:favourite_delete": ObjectUrl(_favourite),
+    "prescriptions:protocol_insert": ObjectUrl(_draft_and_protocol),
+    "prescriptions:protocol_from_draft": ObjectUrl(_prescription),
+    "prescriptions:protocol": ObjectUrl(_protocol),
+    "prescriptions:protocol_update": ObjectUrl(_protocol),
+    "prescriptions:protocol_delete": ObjectUrl(_protocol),
+    "prescriptions:protocol_drug_search": ObjectUrl(_protocol),
+    "prescriptions:protocol_line_add": ObjectUrl(_protocol),
+    "prescriptions:protocol_line_remove": ObjectUrl(_protocol_line),
+    "prescriptions:renew": ObjectUrl(_prescription),
     # Admin only: any submission id (the sweep checks every other role is refused).
     "prescriptions:submission_requeue": ObjectUrl(lambda owner: {"submission_id": 1}, False),
 }

@@ -4,16 +4,20 @@ Every list starts from `access.prescriptions_visible_to`."""
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.contrib.postgres.lookups import Unaccent
+from django.db.models import Prefetch, Q, QuerySet
+from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ordoclic_client import contract
-from origami.patients.models import CurrentTreatment
+from origami.patients.models import CurrentTreatment, Patient
 from practitioners.models import User
 
 from ..access import prescriptions_visible_to
@@ -22,6 +26,8 @@ from ..models import (
     AlertDecision,
     AnalysisOutcome,
     AnalysisRun,
+    AuditAction,
+    AuditEvent,
     BusinessStatus,
     CodeSystem,
     Decision,
@@ -44,8 +50,42 @@ CURRENT_TREATMENT_DEFAULT_DAYS = 90
 LIST_FILTERS = ("drafts", "sent", "attention", "cancelled")
 
 
-def prescription_list_for(*, user: User, filter_name: str = "") -> QuerySet[Prescription]:
+def _fold(value: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", value)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+
+
+def prescription_list_for(
+    *, user: User, filter_name: str = "", query: str = ""
+) -> QuerySet[Prescription]:
+    """The user's prescriptions, latest first by the date the list shows (signed, else
+    created), filtered by status and by every word of ``query``: the patient's name, a drug
+    (name or DCI) or the unique number (spaces and case ignored)."""
     prescriptions = prescriptions_visible_to(user=user).select_related("patient")
+    for word in query.split()[:5]:
+        folded = _fold(word)
+        number = word.replace("-", "").upper()
+        prescriptions = prescriptions.annotate(
+            last_folded=Unaccent(Lower("patient__last_name")),
+            first_folded=Unaccent(Lower("patient__first_name")),
+        ).filter(
+            Q(last_folded__startswith=folded)
+            | Q(first_folded__startswith=folded)
+            | Q(number__contains=number)
+            | Q(
+                pk__in=PrescriptionLine.objects.annotate(
+                    label_folded=Unaccent(Lower("label")),
+                    substance_folded=Unaccent(Lower("substance")),
+                )
+                .filter(
+                    Q(label_folded__startswith=folded)
+                    | Q(label_folded__contains=f" {folded}")
+                    | Q(substance_folded__startswith=folded)
+                    | Q(substance_folded__contains=f" {folded}")
+                )
+                .values("prescription_id")
+            )
+        )
     if filter_name == "drafts":
         prescriptions = prescriptions.filter(status=BusinessStatus.DRAFT)
     elif filter_name == "sent":
@@ -65,7 +105,31 @@ def prescription_list_for(*, user: User, filter_name: str = "") -> QuerySet[Pres
         prescriptions = prescriptions.filter(
             status__in=[BusinessStatus.CANCELLED, BusinessStatus.REPLACED]
         )
-    return prescriptions.order_by("-created_at")
+    return prescriptions.annotate(shown_at=Coalesce("signed_at", "created_at")).order_by(
+        "-shown_at", "-pk"
+    )
+
+
+def recent_patients_for(*, user: User, limit: int = 8) -> list[Patient]:
+    """The patients whose record the user opened or for whom they wrote, latest first."""
+    opened = (
+        AuditEvent.objects.filter(actor=user, action=AuditAction.PATIENT_VIEWED)
+        .order_by("-at")
+        .values_list("details__patient", "at")[:200]
+    )
+    written = (
+        prescriptions_visible_to(user=user)
+        .filter(prescriber__user=user)
+        .order_by("-updated_at")
+        .values_list("patient_id", "updated_at")[:50]
+    )
+    latest: dict[int, Any] = {}
+    for patient_id, at in [*opened, *written]:
+        if isinstance(patient_id, int) and (patient_id not in latest or at > latest[patient_id]):
+            latest[patient_id] = at
+    ids = sorted(latest, key=lambda pk: latest[pk], reverse=True)[:limit]
+    patients = Patient.objects.in_bulk(ids)
+    return [patients[pk] for pk in ids if pk in patients]
 
 
 def prescription_history_for_patient(*, user: User, patient_id: int) -> QuerySet[Prescription]:
@@ -109,10 +173,11 @@ def lines_besides(
     lines: Iterable[PrescriptionLine], prescription: Prescription | None
 ) -> list[PrescriptionLine]:
     """The running lines other than the prescription's own and those of the prescription it
-    replaces (a reissue's predecessor is not a current treatment beside its replacement)."""
+    replaces or renews (a reissue's predecessor is not a current treatment beside its
+    replacement, nor a renewed treatment beside its renewal)."""
     if prescription is None:
         return list(lines)
-    skipped = {prescription.pk, prescription.replaces_id}
+    skipped = {prescription.pk, prescription.replaces_id, prescription.renews_id}
     return [line for line in lines if line.prescription_id not in skipped]
 
 

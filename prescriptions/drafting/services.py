@@ -191,29 +191,39 @@ def _checked_conditions(
 
 def _line_values(
     *,
-    prescription: Prescription,
+    prescription: Prescription | None,
     data: LineInput,
     posology: Posology,
     label: str,
     substance: str,
     conditions: dict[str, Any],
 ) -> dict[str, Any]:
+    """The line's columns from the entry, checked. Without a prescription (a protocol's line),
+    the checks that need the patient or the place of practice (age for EFG, the product's
+    prescription conditions) wait for the line's insertion into a draft."""
     if not 0 <= data.renewals <= 12:
         raise PrescriptionError(_("Le nombre de renouvellements va de 0 à 12."), field="renewals")
     reason = data.non_substitutable_reason if data.non_substitutable else ""
     if data.non_substitutable:
         error = non_substitution_error(
-            reason=reason, substance=substance, patient_age=prescription.patient.age
+            reason=reason,
+            substance=substance,
+            # no patient yet: the age condition (EFG) is checked when the line is inserted
+            patient_age=prescription.patient.age if prescription is not None else 0,
         )
         if error:
             raise PrescriptionError(error, field="non_substitutable_reason")
-    secure_quantity = _checked_conditions(
-        prescription=prescription,
-        label=label,
-        substance=substance,
-        conditions=conditions,
-        data=data,
-        posology=posology,
+    secure_quantity = (
+        _checked_conditions(
+            prescription=prescription,
+            label=label,
+            substance=substance,
+            conditions=conditions,
+            data=data,
+            posology=posology,
+        )
+        if prescription is not None
+        else ""
     )
     return {
         "dose": posology.dose,
@@ -239,6 +249,22 @@ def _line_values(
     }
 
 
+def line_values_checked(*, drug: DrugChoice, data: LineInput) -> dict[str, Any]:
+    """The columns of a line for this drug and entry, checked as on the screen, for a line kept
+    outside any prescription (a protocol written from scratch)."""
+    if not drug.code:
+        raise PrescriptionError(_("Choisissez un médicament dans la liste."), field="drug")
+    posology = _checked_posology(text=data.posology, default_unit=drug.default_unit)
+    return _line_values(
+        prescription=None,
+        data=data,
+        posology=posology,
+        label=drug.label,
+        substance=drug.substance,
+        conditions=drug.conditions,
+    )
+
+
 def _line_audit_details(line: PrescriptionLine, version: int) -> dict[str, Any]:
     details: dict[str, Any] = {"line": line.pk, "version": version}
     if line.conditions_confirmed:
@@ -257,6 +283,35 @@ def _line_audit_details(line: PrescriptionLine, version: int) -> dict[str, Any]:
     return details
 
 
+def _line_create(
+    *, prescription: Prescription, position: int, drug: DrugChoice, data: LineInput
+) -> PrescriptionLine:
+    if not drug.code:
+        raise PrescriptionError(_("Choisissez un médicament dans la liste."), field="drug")
+    posology = _checked_posology(text=data.posology, default_unit=drug.default_unit)
+    values = _line_values(
+        prescription=prescription,
+        data=data,
+        posology=posology,
+        label=drug.label,
+        substance=drug.substance,
+        conditions=drug.conditions,
+    )
+    return PrescriptionLine.objects.create(
+        prescription=prescription,
+        position=position,
+        drug_code_system=drug.code_system,
+        drug_code=drug.code,
+        label=drug.label,
+        substance=drug.substance,
+        dosage=drug.dosage,
+        form=drug.form,
+        route=drug.route,
+        conditions=drug.conditions,
+        **values,
+    )
+
+
 @transaction.atomic
 def prescription_line_add(
     *,
@@ -270,31 +325,7 @@ def prescription_line_add(
     locked = _locked_draft(
         prescription_id=prescription.pk, acting_user=acting_user, version=version
     )
-    if not drug.code:
-        raise PrescriptionError(_("Choisissez un médicament dans la liste."), field="drug")
-    posology = _checked_posology(text=data.posology, default_unit=drug.default_unit)
-    values = _line_values(
-        prescription=locked,
-        data=data,
-        posology=posology,
-        label=drug.label,
-        substance=drug.substance,
-        conditions=drug.conditions,
-    )
-    position = locked.lines.count()
-    line = PrescriptionLine.objects.create(
-        prescription=locked,
-        position=position,
-        drug_code_system=drug.code_system,
-        drug_code=drug.code,
-        label=drug.label,
-        substance=drug.substance,
-        dosage=drug.dosage,
-        form=drug.form,
-        route=drug.route,
-        conditions=drug.conditions,
-        **values,
-    )
+    line = _line_create(prescription=locked, position=locked.lines.count(), drug=drug, data=data)
     _bump(locked)
     audit_record(
         actor=acting_user,
@@ -308,6 +339,41 @@ def prescription_line_add(
     )
     prescription.version = locked.version
     return line
+
+
+@transaction.atomic
+def prescription_lines_insert(
+    *,
+    prescription: Prescription,
+    acting_user: User,
+    version: int,
+    lines: list[tuple[DrugChoice, LineInput]],
+    action: AuditAction,
+    details: dict[str, Any],
+) -> list[PrescriptionLine]:
+    """Add several lines at once (a protocol): one new version, so one analysis of them all.
+    Each line is checked like a line typed on the screen; one refused line refuses them all."""
+    locked = _locked_draft(
+        prescription_id=prescription.pk, acting_user=acting_user, version=version
+    )
+    start = locked.lines.count()
+    created = [
+        _line_create(prescription=locked, position=start + offset, drug=drug, data=data)
+        for offset, (drug, data) in enumerate(lines)
+    ]
+    _bump(locked)
+    audit_record(
+        actor=acting_user,
+        action=action,
+        prescription=locked,
+        details={
+            **details,
+            "lines": [line.pk for line in created],
+            "version": locked.version,
+        },
+    )
+    prescription.version = locked.version
+    return created
 
 
 @transaction.atomic

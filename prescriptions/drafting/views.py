@@ -23,13 +23,14 @@ from .. import ordoclic
 from ..access import prescription_get_for
 from ..errors import PrescriptionError
 from ..models import Alert, NonSubstitutableReason, Prescription, PrescriptionLine
-from . import services
+from . import favourites, services
 from .drugs import DrugChoice, drug_choice_for_code, drug_presentation
 from .selectors import (
     LIST_FILTERS,
     prescription_history_for_patient,
     prescription_list_for,
     prescription_screen,
+    recent_patients_for,
 )
 
 DRAFT_CHANGED = "draft-changed"
@@ -63,12 +64,16 @@ def _screen_context(
         "edit_errors": {},
         "error": "",
         "reasons": NonSubstitutableReason.choices,
+        "notice": "",
+        "protocol_form": {},
     }
+    if prescription.is_draft:
+        context["protocols"] = list(favourites.protocols_visible_to(user=request.user))
     context.update(extra)
     return context
 
 
-def _render_editor(
+def render_editor(
     request: UserRequest, prescription: Prescription, *, changed: bool, **extra: Any
 ) -> HttpResponse:
     context = _screen_context(request, prescription, **extra)
@@ -92,10 +97,14 @@ def prescription_list(request: UserRequest) -> HttpResponse:
     filter_name = request.GET.get("filtre", "")
     if filter_name not in LIST_FILTERS:
         filter_name = ""
-    prescriptions = prescription_list_for(user=request.user, filter_name=filter_name)[:200]
+    query = request.GET.get("q", "").strip()[:100]
+    prescriptions = prescription_list_for(
+        user=request.user, filter_name=filter_name, query=query
+    ).prefetch_related("lines")[:200]
     context = {
         "prescriptions": prescriptions,
         "filter_name": filter_name,
+        "query": query,
         "filters": [
             ("drafts", _("Brouillons")),
             ("sent", _("Envoyées")),
@@ -137,7 +146,14 @@ def drug_search(request: UserRequest, pk: int) -> HttpResponse:
     text = request.GET.get("q", "").strip()[:100]
     drugs: list[dict[str, Any]] = []
     error = ""
+    kept: dict[str, Any] = {"favourites": [], "protocols": []}
     if len(text) >= 2:
+        # The prescriber's own favourites and protocols first: they answer even when Ordoclic
+        # does not.
+        kept = {
+            "favourites": favourites.favourites_matching(user=request.user, text=text),
+            "protocols": favourites.protocols_matching(user=request.user, text=text),
+        }
         try:
             found = ordoclic.drugs_search(rpps=prescription.prescriber.rpps, text=text, per_page=12)
         except PrescriptionError as refusal:  # unavailable, or the query refused
@@ -154,11 +170,17 @@ def drug_search(request: UserRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "prescriptions/screen.html#drug_results",
-        {"drugs": drugs, "query": text, "search_error": error, "prescription": prescription},
+        {
+            "drugs": drugs,
+            "query": text,
+            "search_error": error,
+            "prescription": prescription,
+            **kept,
+        },
     )
 
 
-def _line_input(request: UserRequest) -> services.LineInput:
+def line_input(request: UserRequest) -> services.LineInput:
     try:
         renewals = int(request.POST.get("renewals") or 0)
     except ValueError:
@@ -192,11 +214,11 @@ def line_add(request: UserRequest, pk: int) -> HttpResponse:
             acting_user=request.user,
             version=version_posted(request),
             drug=drug,
-            data=_line_input(request),
+            data=line_input(request),
         )
     except PrescriptionError as error:
         prescription.refresh_from_db()
-        return _render_editor(
+        return render_editor(
             request,
             prescription,
             changed=False,
@@ -205,7 +227,7 @@ def line_add(request: UserRequest, pk: int) -> HttpResponse:
             line_errors={error.field or "form": error.message},
         )
     prescription.refresh_from_db()
-    return _render_editor(request, prescription, changed=True, focus_search=True)
+    return render_editor(request, prescription, changed=True, focus_search=True)
 
 
 def _line_for(request: UserRequest, pk: int, line_id: int) -> tuple[Prescription, PrescriptionLine]:
@@ -223,11 +245,11 @@ def line_update(request: UserRequest, pk: int, line_id: int) -> HttpResponse:
             line=line,
             acting_user=request.user,
             version=version_posted(request),
-            data=_line_input(request),
+            data=line_input(request),
         )
     except PrescriptionError as error:
         prescription.refresh_from_db()
-        return _render_editor(
+        return render_editor(
             request,
             prescription,
             changed=False,
@@ -235,7 +257,7 @@ def line_update(request: UserRequest, pk: int, line_id: int) -> HttpResponse:
             edit_errors={line.pk: {"message": error.message, "form": request.POST}},
         )
     prescription.refresh_from_db()
-    return _render_editor(request, prescription, changed=True)
+    return render_editor(request, prescription, changed=True)
 
 
 @require_POST
@@ -248,9 +270,9 @@ def line_remove(request: UserRequest, pk: int, line_id: int) -> HttpResponse:
         )
     except PrescriptionError as error:
         prescription.refresh_from_db()
-        return _render_editor(request, prescription, changed=False, error=error.message)
+        return render_editor(request, prescription, changed=False, error=error.message)
     prescription.refresh_from_db()
-    return _render_editor(request, prescription, changed=True)
+    return render_editor(request, prescription, changed=True)
 
 
 @require_POST
@@ -278,7 +300,7 @@ def options_update(request: UserRequest, pk: int) -> HttpResponse:
         )
     except PrescriptionError as error:
         prescription.refresh_from_db()
-        return _render_editor(request, prescription, changed=False, error=error.message)
+        return render_editor(request, prescription, changed=False, error=error.message)
     if place_changed and prescription.prescriber.user_id == request.user.pk:
         assert exercise_context is not None
         # Chosen on the prescription: also the prescriber's context for the session.
@@ -286,9 +308,9 @@ def options_update(request: UserRequest, pk: int) -> HttpResponse:
             request, practitioner=prescription.prescriber, exercise_context_id=exercise_context.pk
         )
         prescription.refresh_from_db()
-        return _render_editor(request, prescription, changed=True, context_switched=True)
+        return render_editor(request, prescription, changed=True, context_switched=True)
     prescription.refresh_from_db()
-    return _render_editor(request, prescription, changed=True)
+    return render_editor(request, prescription, changed=True)
 
 
 def analysis_render(request: UserRequest, prescription: Prescription, **extra: Any) -> HttpResponse:
@@ -347,6 +369,17 @@ def analysis_waive(request: UserRequest, pk: int) -> HttpResponse:
         return analysis_render(request, prescription, error=error.message)
     prescription.refresh_from_db()
     return analysis_render(request, prescription)
+
+
+@require_GET
+@prescriber_required
+def recent_patients(request: UserRequest) -> HttpResponse:
+    """The prescriber's recent patients: the card their home (the patient search) loads."""
+    return render(
+        request,
+        "prescriptions/_recent_patients.html",
+        {"patients": recent_patients_for(user=request.user)},
+    )
 
 
 @require_GET

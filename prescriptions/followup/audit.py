@@ -214,3 +214,17 @@ def patient_viewed_record(*, patient: Patient, user: User, **_kwargs: object) ->
         prescription=None,
         details={"patient": patient.pk},
     )
+
+
+def patient_record_changed_record(
+    *, patient: Patient, user: User, fields: list[str], **_kwargs: object
+) -> None:
+    """A prescriber changed the clinical context of a record (what changed, never the values),
+    in the transaction of the change. The open drafts see it through their analysis
+    fingerprint and analyse again."""
+    audit_record(
+        actor=user,
+        action=AuditAction.PATIENT_RECORD_UPDATED,
+        prescription=None,
+        details={"patient": patient.pk, "fields": list(fields)},
+    )

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from practitioners.models import User
 
 from ..access import prescription_lock_for_change, user_may_change
+from ..drafting.renewal import lines_copy
 from ..drafting.services import prescription_create_draft
 from ..errors import PrescriptionError
 from ..models import (
@@ -26,44 +27,11 @@ from ..models import (
     CancellationReason,
     CancellationStatus,
     Prescription,
-    PrescriptionLine,
     TransmissionStatus,
 )
 from ..records import audit_record
 from .cancellation import prescription_cancel
 from .cancelled import cancellation_refusal_reason, dispensed_refusal
-
-# Copied from the old lines; the dispensing fields start afresh.
-LINE_FIELDS = [
-    "position",
-    "drug_code_system",
-    "drug_code",
-    "label",
-    "substance",
-    "dosage",
-    "form",
-    "route",
-    "conditions",
-    "dose",
-    "unit",
-    "moments",
-    "frequency_count",
-    "frequency_period",
-    "as_needed",
-    "max_per_24h",
-    "duration_value",
-    "duration_unit",
-    "posology_text",
-    "quantity",
-    "renewals",
-    "non_substitutable",
-    "non_substitutable_reason",
-    "ald",
-    "instructions",
-    "non_reimbursable",
-    "conditions_confirmed",
-    "overlap_allowed",
-]
 
 
 def replacement_of(prescription: Prescription) -> Prescription | None:
@@ -102,14 +70,7 @@ def prescription_reissue(*, prescription: Prescription, acting_user: User) -> Pr
     new.dispensing_follow_up_objection = old.dispensing_follow_up_objection
     new.share_with_dmp = old.share_with_dmp
     new.save(update_fields=["dispensing_follow_up_objection", "share_with_dmp", "updated_at"])
-    PrescriptionLine.objects.bulk_create(
-        [
-            PrescriptionLine(
-                prescription=new, **{name: getattr(line, name) for name in LINE_FIELDS}
-            )
-            for line in old.lines.order_by("position", "pk")
-        ]
-    )
+    lines_copy(source=old, into=new)
     audit_record(
         actor=acting_user,
         action=AuditAction.REISSUED,

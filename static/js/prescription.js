@@ -49,11 +49,30 @@
     var results = $("#drug-results");
     if (results) results.innerHTML = "";
     var posology = $("#posology-input");
+    if (button.dataset.posology !== undefined) fillFromFavourite(form, button.dataset);
     if (posology) posology.focus();
+  }
+
+  // A favourite brings its usual posology and options: Enter then adds the line.
+  function fillFromFavourite(form, data) {
+    function set(name, value) {
+      var input = form.querySelector('[name="' + name + '"]');
+      if (!input) return;
+      if (input.type === "checkbox") input.checked = value === "1";
+      else input.value = value || "";
+    }
+    set("posology", data.posology);
+    set("quantity", data.quantity);
+    set("renewals", data.renewals || "0");
+    set("non_substitutable", data.nonsub);
+    set("non_substitutable_reason", data.nonsubReason);
+    set("ald", data.ald);
+    set("instructions", data.instructions);
   }
 
   document.addEventListener("click", function (event) {
     var drug = event.target.closest(".rx-drug");
+    if (drug && drug.classList.contains("rx-protocol")) return;  // htmx inserts the protocol
     if (drug) { event.preventDefault(); pickDrug(drug); return; }
     var modify = event.target.closest("[data-focus-line]");
     if (modify) {
@@ -80,7 +99,8 @@
     } else if (target.id === "drug-search" && event.key === "Enter") {
       event.preventDefault();
       var only = $("#drug-results .rx-drug");
-      if (only) pickDrug(only);
+      if (only && only.classList.contains("rx-protocol")) only.click();
+      else if (only) pickDrug(only);
     } else if (target.classList && target.classList.contains("rx-drug")) {
       if (event.key === "ArrowDown" && target.nextElementSibling) { event.preventDefault(); target.nextElementSibling.focus(); }
       if (event.key === "ArrowUp") {

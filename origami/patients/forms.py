@@ -1,0 +1,44 @@
+"""Forms of the patient record's clinical context, edited by the prescriber."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import Allergy, CurrentTreatment, Patient
+
+
+class ClinicalContextForm(forms.ModelForm):
+    class Meta:
+        model = Patient
+        fields = [
+            "weight_kg",
+            "height_cm",
+            "creatinine_clearance",
+            "creatinine_clearance_measured_on",
+            "pregnancy_weeks",
+            "breastfeeding",
+        ]
+        widgets = {"creatinine_clearance_measured_on": forms.DateInput(attrs={"type": "date"})}
+        labels = {
+            "pregnancy_weeks": _("Grossesse (SA)"),
+            "creatinine_clearance": _("Clairance (ml/min)"),
+            "creatinine_clearance_measured_on": _("Mesurée le"),
+        }
+
+
+class AllergyForm(forms.ModelForm):
+    prefix = "allergy"
+
+    class Meta:
+        model = Allergy
+        fields = ["substance", "reaction"]
+
+
+class TreatmentForm(forms.ModelForm):
+    prefix = "treatment"
+
+    class Meta:
+        model = CurrentTreatment
+        fields = ["label", "cis", "posology"]
+        labels = {"cis": _("Code CIS (facultatif)")}
