@@ -389,3 +389,27 @@ def test_a_replacement_keeps_the_dci_line_and_its_conditions(
     )
     assert line.conditions["drugList"] == "liste_i"
     assert line.non_reimbursable
+
+
+def test_a_narcotic_kept_as_a_favourite_keeps_its_rules_when_inserted_again(
+    prescriber: Any, patient: Any, ordoclic: Any
+) -> None:
+    from prescriptions.drafting.favourites import favourite_create_from_line, template_line_input
+
+    first = draft_for(prescriber, patient)
+    line = add(first, prescriber, ACTISKENAN, "1 gél matin et soir 14j")
+    favourite = favourite_create_from_line(line=line, acting_user=prescriber)
+    drug, _data = template_line_input(favourite)
+    assert drug.conditions == line.conditions  # the product's rules travel with the favourite
+
+    second = draft_for(prescriber, patient)
+    second.refresh_from_db()
+    with pytest.raises(PrescriptionError, match="limitée à 28 jours"):
+        services.prescription_lines_insert(
+            prescription=second,
+            acting_user=prescriber,
+            version=second.version,
+            lines=[(drug, LineInput(posology="1 gél matin et soir 30j", overlap_allowed=True))],
+            action=AuditAction.PROTOCOL_INSERTED,
+            details={},
+        )
