@@ -38,7 +38,7 @@ from ordoclic_client.sandbox.clinical import (
     ChildDose,
     child_dose,
 )
-from ordoclic_client.sandbox.text import fold
+from ordoclic_client.text import fold
 from ordoclic_client.sandbox.thesaurus import (
     CLASSES,
     INTERACTIONS,

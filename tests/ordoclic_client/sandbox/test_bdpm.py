@@ -12,7 +12,7 @@ import pytest
 
 from ordoclic_client.contract import ANALYSIS
 from ordoclic_client.sandbox import Sandbox
-from ordoclic_client.sandbox.bdpm import BdpmFilesMissing, parse_price, read_bdpm
+from ordoclic_client.bdpm import BdpmFilesMissing, parse_price, read_bdpm
 from ordoclic_client.sandbox.catalogue import import_bdpm
 
 from .conftest import CLAIRE, signed_assertion
