@@ -58,12 +58,14 @@ def _cell(row: list[str], index: int) -> str:
 
 
 def parse_price(text: str) -> str | None:
-    """ "1,07" -> "1.07"; "1 234,56" -> "1234.56"; "" -> None."""
+    """ "1,07" -> "1.07"; "1 234,56" -> "1234.56"; "1,226,20" -> "1226.20" (the files write
+    some thousands with a comma too: the last comma is the decimal one); "" -> None."""
     text = text.strip().replace("\u00a0", "").replace(" ", "")
     if not text:
         return None
     if "," in text:
-        text = text.replace(".", "").replace(",", ".")
+        integer, _comma, decimals = text.rpartition(",")
+        text = integer.replace(",", "").replace(".", "") + "." + decimals
     return text
 
 

@@ -36,7 +36,7 @@ def _draft(owner: Any) -> Any:
 
 
 def _draft_with_line(owner: Any) -> dict[str, Any]:
-    from prescriptions.drafting.drugs import DrugChoice
+    from prescriptions.drugs.catalogue import DrugChoice
     from prescriptions.drafting.services import LineInput, prescription_line_add
 
     prescription = _draft(owner)

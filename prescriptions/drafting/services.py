@@ -40,7 +40,7 @@ from ..records import (
     decision_record,
 )
 from . import payloads
-from .drugs import DrugChoice
+from ..drugs.catalogue import DrugChoice
 from .rules import level_needs_justification, non_substitution_error
 from .selectors import analysis_request_for, current_treatment_lines
 
@@ -148,7 +148,9 @@ def prescription_line_add(
     drug: DrugChoice,
     data: LineInput,
 ) -> PrescriptionLine:
-    """Add a line. The drug comes from Ordoclic's catalogue (the view looked its code up)."""
+    """Add a line. The drug comes from Ordoclic's catalogue (the view looked its code up), or
+    from origami's drug memory while Ordoclic does not answer: the line is then marked
+    unverified and checked against Ordoclic before sending."""
     locked = _locked_draft(
         prescription_id=prescription.pk, acting_user=acting_user, version=version
     )
@@ -168,6 +170,7 @@ def prescription_line_add(
         substance=drug.substance,
         form=drug.form,
         route=drug.route,
+        drug_verified=drug.verified,
         **values,
     )
     _bump(locked)
@@ -175,7 +178,12 @@ def prescription_line_add(
         actor=acting_user,
         action=AuditAction.LINE_ADDED,
         prescription=locked,
-        details={"line": line.pk, "version": locked.version, "drug_code": drug.code},
+        details={
+            "line": line.pk,
+            "version": locked.version,
+            "drug_code": drug.code,
+            "drug_verified": drug.verified,
+        },
     )
     prescription.version = locked.version
     return line

@@ -19,12 +19,11 @@ from practitioners.permissions import UserRequest, prescriber_required
 from practitioners.selectors import current_exercise_context, exercise_contexts_for
 from practitioners.views import exercise_context_use
 
-from .. import ordoclic
 from ..access import prescription_get_for
 from ..errors import PrescriptionError
 from ..models import Alert, NonSubstitutableReason, Prescription, PrescriptionLine
 from . import services
-from .drugs import DrugChoice, drug_choice_for_code
+from ..drugs.catalogue import DrugChoice, drug_choice_for_code, drugs_find
 from .selectors import (
     LIST_FILTERS,
     prescription_history_for_patient,
@@ -137,17 +136,28 @@ def drug_search(request: UserRequest, pk: int) -> HttpResponse:
     text = request.GET.get("q", "").strip()[:100]
     drugs: list[dict[str, Any]] = []
     error = ""
+    offline = False
     if len(text) >= 2:
         try:
-            found = ordoclic.drugs_search(rpps=prescription.prescriber.rpps, text=text, per_page=12)
-        except PrescriptionError as refusal:  # unavailable, or the query refused
+            found = drugs_find(rpps=prescription.prescriber.rpps, text=text, limit=12)
+        except PrescriptionError as refusal:  # the query refused
             error = refusal.message
         else:
-            drugs = [{"choice": DrugChoice.from_drug(d), "drug": d} for d in found]
+            offline = found.offline
+            drugs = [
+                {"choice": DrugChoice.from_drug(d, verified=not offline), "drug": d}
+                for d in found.drugs
+            ]
     return render(
         request,
         "prescriptions/screen.html#drug_results",
-        {"drugs": drugs, "query": text, "search_error": error, "prescription": prescription},
+        {
+            "drugs": drugs,
+            "query": text,
+            "search_error": error,
+            "offline": offline,
+            "prescription": prescription,
+        },
     )
 
 

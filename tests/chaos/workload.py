@@ -9,7 +9,7 @@ from typing import Any
 
 from prescriptions.delivery import signing
 from prescriptions.drafting import services
-from prescriptions.drafting.drugs import DrugChoice
+from prescriptions.drugs.catalogue import DrugChoice
 from prescriptions.drafting.selectors import prescription_screen
 from prescriptions.models import AnalysisOutcome, Decision, Prescription
 

@@ -73,6 +73,7 @@ def test_routes_are_split_and_salts_give_their_therapeutic_fraction(bdpm_dir: Pa
 
 def test_french_prices(bdpm_dir: Path) -> None:
     assert parse_price("1 234,56") == "1234.56"
+    assert parse_price("1,226,20") == "1226.20"  # a thousands comma, as some rows of the files have it
     assert parse_price("") is None
 
 
