@@ -12,8 +12,8 @@ from typing import Any
 
 from ordoclic_client.bdpm import rate_percent, read_bdpm, typed_conditions
 from ordoclic_client.sandbox.store import Store
-from ordoclic_client.text import words
 from ordoclic_client.sandbox.thesaurus import canonical_substance
+from ordoclic_client.text import words
 
 
 @cache

@@ -59,14 +59,14 @@ from practitioners.models import User
 from .. import ordoclic
 from ..access import prescription_lock_for_change
 from ..drafting import payloads
-from ..drugs.catalogue import drug_check
-from ..drugs.memory import drugs_remember
 from ..drafting.selectors import (
     analysis_request_for,
     latest_by_alert,
     lines_besides,
     running_lines_by_patient,
 )
+from ..drugs.catalogue import drug_check
+from ..drugs.memory import drugs_remember
 from ..errors import PrescriptionError
 from ..followup.reissue import replacement_registered
 from ..models import (

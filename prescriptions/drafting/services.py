@@ -21,6 +21,7 @@ from practitioners.models import ExerciseContext, Practitioner, User
 
 from .. import ordoclic
 from ..access import prescription_lock_for_change, user_may_change
+from ..drugs.catalogue import DrugChoice
 from ..errors import PrescriptionError, StaleVersion
 from ..models import (
     Alert,
@@ -40,7 +41,6 @@ from ..records import (
     decision_record,
 )
 from . import payloads
-from ..drugs.catalogue import DrugChoice
 from .rules import level_needs_justification, non_substitution_error
 from .selectors import analysis_request_for, current_treatment_lines
 

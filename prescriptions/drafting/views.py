@@ -20,10 +20,10 @@ from practitioners.selectors import current_exercise_context, exercise_contexts_
 from practitioners.views import exercise_context_use
 
 from ..access import prescription_get_for
+from ..drugs.catalogue import DrugChoice, drug_choice_for_code, drugs_find
 from ..errors import PrescriptionError
 from ..models import Alert, NonSubstitutableReason, Prescription, PrescriptionLine
 from . import services
-from ..drugs.catalogue import DrugChoice, drug_choice_for_code, drugs_find
 from .selectors import (
     LIST_FILTERS,
     prescription_history_for_patient,

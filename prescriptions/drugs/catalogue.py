@@ -160,7 +160,9 @@ def drug_check(
             return unanswered
         case Refused(message=message):
             return DrugCheck(
-                problem=_("Ordoclic a refusé de vérifier ce médicament choisi hors ligne : %(reason)s")
+                problem=_(
+                    "Ordoclic a refusé de vérifier ce médicament choisi hors ligne : %(reason)s"
+                )
                 % {"reason": message}
             )
         case None:

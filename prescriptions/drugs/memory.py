@@ -19,7 +19,6 @@ from django.contrib.postgres.search import SearchQuery
 from django.db import connection, transaction
 from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.utils import timezone
-
 from psycopg.types.json import Jsonb
 
 from ordoclic_client import contract

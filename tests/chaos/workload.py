@@ -9,8 +9,8 @@ from typing import Any
 
 from prescriptions.delivery import signing
 from prescriptions.drafting import services
-from prescriptions.drugs.catalogue import DrugChoice
 from prescriptions.drafting.selectors import prescription_screen
+from prescriptions.drugs.catalogue import DrugChoice
 from prescriptions.models import AnalysisOutcome, Decision, Prescription
 
 CLAIRE_MARTIN = "10100001238"

@@ -173,7 +173,8 @@ def test_a_product_ordoclic_no_longer_knows_is_held_and_the_page_names_the_line(
     assert "ne connaît plus ce médicament" in reason
     problem = page.locator(".rx-line-problem")
     assert problem.count() == 1
-    assert "ACETYLCYSTEINE" in problem.inner_text() and "à revoir" in problem.inner_text()
+    assert "ACETYLCYSTEINE" in problem.inner_text()
+    assert "à revoir" in problem.inner_text()
     prescription.refresh_from_db()
     assert prescription.transmission_status == TransmissionStatus.HELD
     with served_ordoclic.control() as control:

@@ -85,16 +85,21 @@ def test_a_product_ordoclic_no_longer_knows_holds_the_prescription_naming_the_li
     assert "ligne 2 « ANCIEN PRODUIT 10 mg, comprimé »" in prescription.transmission_error
     assert "ne connaît plus ce médicament (code 61111111)" in prescription.transmission_error
     first, second = prescription.lines.all()
-    assert first.drug_verified and not first.drug_check_error
-    assert not second.drug_verified and "ne connaît plus" in second.drug_check_error
+    assert first.drug_verified
+    assert not first.drug_check_error
+    assert not second.drug_verified
+    assert "ne connaît plus" in second.drug_check_error
 
-    page = logged_in_client(martin).get(
-        reverse("prescriptions:detail", args=[prescription.pk])
-    ).content.decode()
+    page = (
+        logged_in_client(martin)
+        .get(reverse("prescriptions:detail", args=[prescription.pk]))
+        .content.decode()
+    )
     assert "Ordonnance en attente de votre décision" in page
     assert f'id="line-{second.pk}"' in page
     line_html = page.split(f'id="line-{second.pk}"')[1].split("</li>")[0]
-    assert "à revoir" in line_html and "ne connaît plus ce médicament" in line_html
+    assert "à revoir" in line_html
+    assert "ne connaît plus ce médicament" in line_html
 
 
 def test_a_product_ordoclic_describes_otherwise_holds_it_even_when_analysed_at_signing(
@@ -103,7 +108,9 @@ def test_a_product_ordoclic_describes_otherwise_holds_it_even_when_analysed_at_s
     # Picked from memory (an older description), signed once Ordoclic was back: the analysis
     # at signing accepted the code, the check of the product still runs before sending.
     renamed = dataclasses.replace(
-        DOLIPRANE_OFFLINE, label="DOLIPRANE 1000 mg, comprimé effervescent", form="comprimé effervescent"
+        DOLIPRANE_OFFLINE,
+        label="DOLIPRANE 1000 mg, comprimé effervescent",
+        form="comprimé effervescent",
     )
     prescription = signed(martin, django_capture_on_commit_callbacks, (renamed,))
     assert prescription.transmission_status == TransmissionStatus.HELD
@@ -123,5 +130,6 @@ def test_a_check_ordoclic_does_not_answer_is_tried_again_later(
     prescription.refresh_from_db()
     assert prescription.transmission_status == TransmissionStatus.QUEUED
     [line] = prescription.lines.all()
-    assert not line.drug_verified and line.drug_check_error == ""
+    assert not line.drug_verified
+    assert line.drug_check_error == ""
     assert not prescription.audit_events.filter(action=AuditAction.DRUGS_VERIFIED).exists()

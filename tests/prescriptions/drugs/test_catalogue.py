@@ -78,7 +78,8 @@ def test_with_the_breaker_open_the_search_answers_from_memory_without_calling(
     finally:
         breaker.reset()
         client.close()
-    assert found.offline and found.drugs
+    assert found.offline
+    assert found.drugs
     assert not choice.verified
     assert calls == []  # nothing waited on Ordoclic
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from io import StringIO
 from pathlib import Path
-from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -59,13 +58,16 @@ def test_an_unchanged_answer_costs_one_read_and_no_write() -> None:
     drugs_remember(drugs=drugs)
     with CaptureQueriesContext(connection) as queries:
         assert drugs_remember(drugs=drugs) == 0
-    assert len(queries) == 1 and queries[0]["sql"].startswith("SELECT")
+    assert len(queries) == 1
+    assert queries[0]["sql"].startswith("SELECT")
 
 
 def test_a_changed_product_is_updated_and_an_atc_once_known_is_kept() -> None:
     doliprane = curated(DOLIPRANE)
     drugs_remember(drugs=[doliprane])
-    renamed = doliprane.model_copy(update={"label": "DOLIPRANE 1000 mg, comprimé sécable", "atc": ""})
+    renamed = doliprane.model_copy(
+        update={"label": "DOLIPRANE 1000 mg, comprimé sécable", "atc": ""}
+    )
     assert drugs_remember(drugs=[renamed]) == 1
     row = KnownDrug.objects.get(cis=DOLIPRANE)
     assert row.label == "DOLIPRANE 1000 mg, comprimé sécable"
@@ -107,7 +109,7 @@ def test_the_command_loads_the_files_and_says_what_it_did() -> None:
 def test_the_command_names_the_missing_files(tmp_path: Path) -> None:
     from django.core.management.base import CommandError
 
-    with pytest.raises(CommandError, match="CIS_bdpm.txt"):
+    with pytest.raises(CommandError, match=r"CIS_bdpm\.txt"):
         call_command("drugs_import_bdpm", str(tmp_path), "--quiet")
 
 
