@@ -640,6 +640,9 @@ class KnownDrug(models.Model):
     # Folded words (no accents, lower case) of the label, common name and substances; the
     # generated vector is what the search from memory matches word prefixes against.
     search_text = models.TextField(blank=True)
+    # The folded label's beginning: a product whose name starts with the first word typed ranks
+    # first, found through a prefix index (a two-letter query matches thousands of products).
+    name_key = models.CharField(max_length=64, blank=True)
     search_vector = models.GeneratedField(
         expression=SearchVector("search_text", config="simple"),
         output_field=SearchVectorField(),
@@ -657,6 +660,9 @@ class KnownDrug(models.Model):
         ordering = ["label"]
         indexes = [
             GinIndex(fields=["search_vector"], name="known_drug_search"),
+            models.Index(
+                fields=["name_key"], opclasses=["varchar_pattern_ops"], name="known_drug_name"
+            ),
             GinIndex(fields=["cip13s"], name="known_drug_cip13s"),
         ]
         constraints = [

@@ -48,6 +48,7 @@ _FACTS = [
     "prescription_conditions",
     "conditions",
     "search_text",
+    "name_key",
     "fingerprint",
 ]
 
@@ -101,6 +102,7 @@ def _row(drug: contract.Drug, *, source: str, now: datetime) -> KnownDrug:
         prescription_conditions=list(drug.prescription_conditions),
         conditions=wire["conditions"],
         search_text=_search_text(drug),
+        name_key=" ".join(words(drug.label))[:64],
         fingerprint=hashlib.blake2b(facts.encode(), digest_size=16).hexdigest(),
         source=source,
         last_seen_at=now if source == DrugSource.ORDOCLIC else None,
@@ -273,26 +275,26 @@ def _prefix_query(text: str) -> str:
 
 def drugs_recalled(*, text: str, limit: int) -> list[contract.Drug]:
     """The products of the memory whose words start with the query's words (brand, common name
-    or substance; accents and case ignored): marketed first, then those Ordoclic returned, then
-    those whose name starts with the first word typed (the brand), then by label.
+    or substance; accents and case ignored). Those whose name starts with the first word typed
+    come first, then the others; within each, marketed first, then those Ordoclic returned,
+    then by label.
 
-    Two queries: the order is decided on narrow columns (a one-letter query matches thousands
-    of products), then only the page's rows are read in full."""
+    The order is decided on narrow columns, then only the page's rows are read in full. The
+    names are looked up first through their prefix index: a two-letter query matches most of
+    the products by some word ("co": comprimé), and a page of names is found without them."""
     query = _prefix_query(text)
     if not query:
         return []
     first = words(text)[0]
-    page = list(
-        KnownDrug.objects.filter(
-            search_vector=SearchQuery(query, search_type="raw", config="simple")
-        )
-        .annotate(
-            seen=ExpressionWrapper(Q(last_seen_at__isnull=False), BooleanField()),
-            brand=ExpressionWrapper(Q(search_text__startswith=first), BooleanField()),
-        )
-        .order_by("-marketed", "-seen", "-brand", "label", "cis")
-        .values_list("cis", flat=True)[:limit]
-    )
+    matching = KnownDrug.objects.filter(
+        search_vector=SearchQuery(query, search_type="raw", config="simple")
+    ).annotate(seen=ExpressionWrapper(Q(last_seen_at__isnull=False), BooleanField()))
+    ranked = ("-marketed", "-seen", "label", "cis")
+    named = matching.filter(name_key__startswith=first)
+    page = list(named.order_by(*ranked).values_list("cis", flat=True)[:limit])
+    if len(page) < limit:
+        others = matching.exclude(name_key__startswith=first).order_by(*ranked)
+        page += list(others.values_list("cis", flat=True)[: limit - len(page)])
     rows = KnownDrug.objects.defer("search_text", "search_vector").in_bulk(page)
     return [drug_from_row(rows[cis]) for cis in page]
 

@@ -133,13 +133,21 @@ def test_search_from_memory_matches_word_prefixes_of_brand_and_dci() -> None:
 
 
 @pytest.mark.usefixtures("imported")
-def test_search_from_memory_puts_marketed_and_known_to_ordoclic_first() -> None:
+def test_search_from_memory_ranks_names_then_marketed_then_known_to_ordoclic() -> None:
+    # the name typed first (AMOXICILLINE ...), then the products that have it as a substance
+    found = labels("amoxicilline", limit=500)
+    named = [label for label in found if label.startswith("AMOXICILLINE")]
+    assert found[: len(named)] == named
+    assert any(label.startswith("CLAMOXYL") for label in found[len(named) :])
+    # within them, what is no longer marketed comes last
     KnownDrug.objects.filter(label__startswith="CLAMOXYL").update(marketed=False)
-    found = labels("amox", limit=500)
-    marketed = [label for label in found if not label.startswith("CLAMOXYL")]
-    assert found[: len(marketed)] == marketed
-    drugs_remember(drugs=[curated(CLAMOXYL).model_copy(update={"marketed": True})])
-    assert labels("amox")[0].startswith("CLAMOXYL")  # the one Ordoclic returned comes first
+    others = labels("amoxicilline", limit=500)[len(named) :]
+    clamoxyl = [label for label in others if label.startswith("CLAMOXYL")]
+    assert others[-len(clamoxyl) :] == clamoxyl
+    # and a product Ordoclic returned comes before the ones only the files brought
+    last = KnownDrug.objects.get(label=named[-1])
+    drugs_remember(drugs=[drug_from_row(last)])
+    assert labels("amoxicilline")[0] == named[-1]
 
 
 @pytest.mark.usefixtures("imported")
@@ -147,4 +155,8 @@ def test_the_search_from_memory_reads_narrow_rows_then_the_page() -> None:
     with CaptureQueriesContext(connection) as queries:
         page = drugs_recalled(text="co", limit=12)
     assert len(page) == 12
-    assert len(queries) == 2
+    names = [drug.label for drug in page if drug.label.upper().startswith("CO")]
+    assert names  # "co" names first, then products with a "co" word ("comprimé")
+    assert [drug.label for drug in page[: len(names)]] == names
+    # the names, the others only when the names do not fill the page, then the page's rows
+    assert len(queries) == (2 if len(names) == len(page) else 3)
