@@ -40,6 +40,7 @@ class Command(BaseCommand):
             unit=" produits",
             desc="Mémoire des médicaments",
             disable=options["quiet"] or None,  # None: only on a terminal
+            # the raw stream: the command's wrapper would end each redraw with a new line
             file=self.stderr._out,
         ) as bar:
             summary = drugs_import(drugs=drugs, progress=bar.update)
