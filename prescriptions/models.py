@@ -12,6 +12,8 @@ import uuid
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -295,6 +297,11 @@ class PrescriptionLine(models.Model):
         _("délivrance"), max_length=16, choices=LineDispensingStatus.choices, default="none"
     )
     dispensed_at = models.DateTimeField(null=True, blank=True)
+    # False: the drug was picked from origami's drug memory while Ordoclic did not answer; the
+    # consolidation checks it against Ordoclic before the analysis and the sending.
+    drug_verified = models.BooleanField(_("médicament vérifié auprès d'Ordoclic"), default=True)
+    # What that check found when it holds the prescription (the held page names the line).
+    drug_check_error = models.CharField(_("vérification du médicament"), max_length=300, blank=True)
 
     class Meta:
         verbose_name = _("ligne")
@@ -466,6 +473,10 @@ class AuditAction(models.TextChoices):
     PATIENT_RECORD_UPDATED = "patient_record_updated", _("Dossier patient mis à jour")
     PROTOCOL_INSERTED = "protocol_inserted", _("Protocole inséré")
     RENEWED = "renewed", _("Renouvellement créé")
+    DRUGS_VERIFIED = (
+        "drugs_verified",
+        _("Médicaments choisis hors ligne vérifiés auprès d'Ordoclic"),
+    )
 
 
 class AuditEvent(models.Model):
@@ -782,6 +793,79 @@ class ProtocolLine(LineTemplate):
             ),
             models.CheckConstraint(
                 condition=Q(renewals__lte=12), name="protocol_line_renewals_at_most_12"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+# --- the local drug memory (drugs.memory) ------------------------------------------------------
+
+
+class DrugSource(models.TextChoices):
+    ORDOCLIC = "ordoclic", _("Ordoclic")
+    BDPM = "bdpm", _("Import BDPM")
+    LINE = "line", _("Ligne d'ordonnance")
+
+
+class KnownDrug(models.Model):
+    """A product as origami last knew it: from Ordoclic's answers (search results, lookups), from
+    an import of the public BDPM files, or from a line written before the memory existed. The
+    drug search answers from here when Ordoclic does not answer; what it finds is checked
+    against Ordoclic before sending. Not health data: the public drug database."""
+
+    cis = models.CharField(_("CIS"), max_length=8, primary_key=True)
+    label = models.CharField(_("dénomination"), max_length=255)
+    common_name = models.CharField(_("nom commun"), max_length=500, blank=True)
+    substance = models.CharField(_("DCI"), max_length=255, blank=True)  # as a line keeps it
+    dosage = models.CharField(_("dosage"), max_length=255, blank=True)
+    form = models.CharField(_("forme"), max_length=120, blank=True)
+    routes = ArrayField(models.CharField(max_length=64), default=list, blank=True)
+    default_unit = models.CharField(_("unité par défaut"), max_length=32, blank=True)
+    atc = models.CharField(_("ATC"), max_length=16, blank=True)
+    marketed = models.BooleanField(_("commercialisé"), default=True)
+    holder = models.CharField(_("titulaire"), max_length=255, blank=True)
+    # [{"code", "name", "dosage"}], [{"cip13", "label", "reimbursementRate",
+    # "reimbursementRatePercent", "priceEur"}], {"id", "label", "type"}: the contract's shapes
+    substances = models.JSONField(default=list, blank=True)
+    presentations = models.JSONField(default=list, blank=True)
+    cip13s = ArrayField(models.CharField(max_length=13), default=list, blank=True)
+    generic_group = models.JSONField(null=True, blank=True)
+    prescription_conditions = ArrayField(models.TextField(), default=list, blank=True)
+    conditions = models.JSONField(default=dict, blank=True)  # contract.PrescriptionConditions
+    # Folded words (no accents, lower case) of the label, common name and substances; the
+    # generated vector is what the search from memory matches word prefixes against.
+    search_text = models.TextField(blank=True)
+    # The folded label's beginning: a product whose name starts with the first word typed ranks
+    # first, found through a prefix index (a two-letter query matches thousands of products).
+    name_key = models.CharField(max_length=64, blank=True)
+    search_vector = models.GeneratedField(
+        expression=SearchVector("search_text", config="simple"),
+        output_field=SearchVectorField(),
+        db_persist=True,
+    )
+    # Digest of the product's facts: an unchanged product is never written again.
+    fingerprint = models.CharField(max_length=32)
+    source = models.CharField(max_length=8, choices=DrugSource.choices)
+    last_seen_at = models.DateTimeField(_("vu chez Ordoclic le"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("mis à jour le"))
+
+    class Meta:
+        verbose_name = _("médicament connu")
+        verbose_name_plural = _("médicaments connus")
+        ordering = ["label"]
+        indexes = [
+            GinIndex(fields=["search_vector"], name="known_drug_search"),
+            models.Index(
+                fields=["name_key"], opclasses=["varchar_pattern_ops"], name="known_drug_name"
+            ),
+            GinIndex(fields=["cip13s"], name="known_drug_cip13s"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(cis__regex=r"^[0-9]{8}$"), name="known_drug_cis"),
+            models.CheckConstraint(
+                condition=Q(source__in=DrugSource.values), name="known_drug_source_valid"
             ),
         ]
 

@@ -158,6 +158,18 @@ def drug_by_code(*, rpps: str, code: str) -> contract.Drug | None:
             return drug
 
 
+def drug_lookup(
+    *, base: OrdoclicClient, rpps: str, code: str
+) -> contract.Drug | Refused | NotAnswered | None:
+    """The drug Ordoclic knows under ``code``, None when it knows none (404); for workers
+    (the check before sending), as a value like the calls below."""
+    match _domain(base.drug_by_code(rpps=rpps, code=code)):
+        case Refused(status=404):
+            return None
+        case answer:
+            return answer
+
+
 # --- analysis and registration (each answers a value, never raises) ----------------------------
 
 

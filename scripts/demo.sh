@@ -17,3 +17,6 @@ if ! curl -fs "http://127.0.0.1:${PORT}/_sandbox/ledger?per_page=1" >/dev/null 2
   done
 fi
 "$BIN/python" manage.py demo_data
+# The drug memory starts with the committed BDPM extract (about 400 products, a second or two):
+# the demo's drug search answers even with the sandbox stopped.
+"$BIN/python" manage.py drugs_import_bdpm tests/data/bdpm --quiet

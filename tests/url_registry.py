@@ -36,8 +36,8 @@ def _draft(owner: Any) -> Any:
 
 
 def _draft_with_line(owner: Any) -> dict[str, Any]:
-    from prescriptions.drafting.drugs import DrugChoice
     from prescriptions.drafting.services import LineInput, prescription_line_add
+    from prescriptions.drugs.catalogue import DrugChoice
 
     prescription = _draft(owner)
     line = prescription_line_add(

@@ -8,8 +8,8 @@ import os
 import sys
 from pathlib import Path
 
+from ordoclic_client.bdpm import BdpmFilesMissing
 from ordoclic_client.sandbox.app import SandboxApp
-from ordoclic_client.sandbox.bdpm import BdpmFilesMissing
 from ordoclic_client.sandbox.catalogue import import_bdpm
 from ordoclic_client.sandbox.server import SandboxServer
 from ordoclic_client.sandbox.webhooks import WebhookTarget

@@ -47,9 +47,9 @@ from ordoclic_client.sandbox.credentials import ensure_partner
 from ordoclic_client.sandbox.directory import DEMO_PROFESSIONALS
 from ordoclic_client.sandbox.faults import MODES, Decision, Faults, FaultSwitch
 from ordoclic_client.sandbox.store import RESET_TABLES, Store
-from ordoclic_client.sandbox.text import fold
 from ordoclic_client.sandbox.thesaurus import canonical_substance
 from ordoclic_client.sandbox.webhooks import WebhookSender, WebhookTarget
+from ordoclic_client.text import fold
 
 logger = logging.getLogger(__name__)
 

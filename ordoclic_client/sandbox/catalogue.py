@@ -10,11 +10,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ordoclic_client.sandbox.bdpm import read_bdpm
-from ordoclic_client.sandbox.conditions import rate_percent, typed_conditions
+from ordoclic_client.bdpm import rate_percent, read_bdpm, typed_conditions
 from ordoclic_client.sandbox.store import Store
-from ordoclic_client.sandbox.text import words
 from ordoclic_client.sandbox.thesaurus import canonical_substance
+from ordoclic_client.text import words
 
 
 @cache

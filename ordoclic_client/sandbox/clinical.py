@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ordoclic_client.contract import AlertLevel
-from ordoclic_client.sandbox.text import fold
+from ordoclic_client.text import fold
 
 # --- children's doses ------------------------------------------------------------------------
 

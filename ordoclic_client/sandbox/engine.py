@@ -38,7 +38,6 @@ from ordoclic_client.sandbox.clinical import (
     ChildDose,
     child_dose,
 )
-from ordoclic_client.sandbox.text import fold
 from ordoclic_client.sandbox.thesaurus import (
     CLASSES,
     INTERACTIONS,
@@ -48,6 +47,7 @@ from ordoclic_client.sandbox.thesaurus import (
     display_name,
     term_matches,
 )
+from ordoclic_client.text import fold
 
 CI, ASDEC, PE, APEC = AlertLevel.CI, AlertLevel.ASDEC, AlertLevel.PE, AlertLevel.APEC
 LEVEL_WORDS = {

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from ordoclic_client.contract import AlertLevel
-from ordoclic_client.sandbox.text import fold
+from ordoclic_client.text import fold
 
 # Display names (French, with accents) of the substances the engine reasons about.
 SUBSTANCES: dict[str, str] = {

@@ -10,9 +10,12 @@ its send step and what it does with Ordoclic's answer. One attempt (`submission_
 2. waits, without counting an attempt, while the shared circuit breaker is open;
 3. after any earlier attempt, looks the prescription up by our external id before sending again
    (an earlier attempt may have been registered while its answer was lost);
-4. **consolidates** a prescription that waited in the queue, or whose analysis was not done: it
-   is analysed again, and if blocking alerts the prescriber did not decide appear, it is held for
-   the prescriber's decision instead of being sent;
+4. **consolidates** a prescription that waited in the queue, whose analysis was not done, or
+   with a line whose drug was picked from origami's memory while Ordoclic did not answer: each
+   such line's product is first checked against Ordoclic (one it no longer knows, or knows
+   differently, holds the prescription, the line and the reason said); then it is analysed
+   again, and if blocking alerts the prescriber did not decide appear, it is held for the
+   prescriber's decision instead of being sent;
 5. sends with the submission's idempotency key (the same on every attempt);
 6. records the attempt (append-only, no patient data) and either the registration, the refusal,
    or the next attempt time (backoff with full jitter, `outbox.retry_delay`), and after
@@ -62,6 +65,8 @@ from ..drafting.selectors import (
     lines_besides,
     running_lines_by_patient,
 )
+from ..drugs.catalogue import drug_check
+from ..drugs.memory import drugs_remember
 from ..errors import PrescriptionError
 from ..followup.reissue import replacement_registered
 from ..models import (
@@ -232,6 +237,9 @@ class _Rows:
     analyses: list[AnalysisRows] = field(default_factory=list)
     audit: list[AuditEvent] = field(default_factory=list)
     attempts: list[SubmissionAttempt] = field(default_factory=list)
+    # lines whose drug was checked before sending, and what Ordoclic said of those drugs
+    lines_checked: list[PrescriptionLine] = field(default_factory=list)
+    drugs_seen: list[contract.Drug] = field(default_factory=list)
     submissions: list[Submission] = field(default_factory=list)
     # prescriptions changed, by the fields that changed (one statement per kind of change)
     prescriptions: dict[tuple[str, ...], list[Prescription]] = field(default_factory=dict)
@@ -250,6 +258,11 @@ class _Rows:
             for submission in self.submissions:
                 submission.updated_at = now
             Submission.objects.bulk_update(self.submissions, SUBMISSION_FIELDS)
+        if self.lines_checked:
+            PrescriptionLine.objects.bulk_update(
+                self.lines_checked, ["drug_verified", "drug_check_error"]
+            )
+        drugs_remember(drugs=self.drugs_seen)
         AuditEvent.objects.bulk_create(self.audit)
         SubmissionAttempt.objects.bulk_create(self.attempts)
 
@@ -286,7 +299,8 @@ def _attempt(*, submission: Submission, budget: RequestBudget, first: bool, rows
     # prefetched for the batch (no query); both models are ordered by position / decision time
     lines = list(prescription.lines.all())
     decisions = latest_by_alert(prescription.decisions.all())
-    if not first or not _analysis_done(prescription):
+    unverified = any(not line.drug_verified for line in lines)
+    if not first or unverified or not _analysis_done(prescription):
         held = _consolidate(
             prescription=prescription,
             lines=lines,
@@ -351,8 +365,14 @@ def _consolidate(
     budget: RequestBudget,
     rows: _Rows,
 ) -> _Step | None:
-    """Analyse the signed prescription again; a step when it must not be sent now. The
-    analysis is kept with the batch's rows (a signed prescription's version no longer moves)."""
+    """Check the drugs picked offline, then analyse the signed prescription again; a step when
+    it must not be sent now. The analysis is kept with the batch's rows (a signed
+    prescription's version no longer moves)."""
+    checked = _drugs_check(
+        prescription=prescription, lines=lines, client=client, budget=budget, rows=rows
+    )
+    if checked is not None:
+        return checked
     bounded = budget.client(client)
     if bounded is None:
         return _Step(kind="postponed", retry_after=None)
@@ -388,6 +408,71 @@ def _consolidate(
                 "Nouvelle analyse avant l'envoi : %(count)s alerte(s) attendent votre décision."
             )
             % {"count": len(undecided)},
+        )
+    return None
+
+
+def _drugs_check(
+    *,
+    prescription: Prescription,
+    lines: list[PrescriptionLine],
+    client: OrdoclicClient,
+    budget: RequestBudget,
+    rows: _Rows,
+) -> _Step | None:
+    """Each line whose drug was picked from origami's memory is checked against Ordoclic by its
+    code, before the analysis: a product Ordoclic no longer knows, or describes otherwise
+    (label, substance, form), or no longer markets, holds the prescription for the prescriber,
+    each such line and its reason kept on the line and said in the hold's reason. Nothing is
+    recorded until every line has an answer (an outage midway retries them all later)."""
+    unverified = [(number, line) for number, line in enumerate(lines, 1) if not line.drug_verified]
+    if not unverified:
+        return None
+    rpps = prescription.prescriber.rpps
+    problems = []
+    outcomes = []
+    for number, line in unverified:
+        bounded = budget.client(client)
+        if bounded is None:
+            return _Step(kind="postponed", retry_after=None)
+        check = drug_check(base=bounded, rpps=rpps, line=line)
+        if isinstance(check, NotAnswered):
+            return _unanswered(check)
+        outcomes.append((number, line, check))
+    for number, line, check in outcomes:
+        line.drug_check_error = check.problem[:300]
+        line.drug_verified = not check.problem
+        rows.lines_checked.append(line)
+        if check.drug is not None:
+            rows.drugs_seen.append(check.drug)
+        if check.problem:
+            problems.append(
+                _("ligne %(number)s « %(label)s » : %(problem)s")
+                % {"number": number, "label": line.label, "problem": check.problem}
+            )
+    rows.audit.append(
+        audit_event(
+            actor=None,
+            action=AuditAction.DRUGS_VERIFIED,
+            prescription=prescription,
+            details={
+                "lines": [
+                    {"line": line.pk, "drug_code": line.drug_code, "verified": not check.problem}
+                    for _number, line, check in outcomes
+                ]
+            },
+        )
+    )
+    if problems:
+        return _Step(
+            kind="held",
+            outcome=AttemptOutcome.HELD,
+            error=_(
+                "Médicament à revoir avant l'envoi (choisi hors ligne) — %(problems)s Cette "
+                "ordonnance ne sera pas envoyée telle quelle : rédigez-en une nouvelle avec un "
+                "médicament trouvé dans la recherche."
+            )
+            % {"problems": " ; ".join(problems)},
         )
     return None
 

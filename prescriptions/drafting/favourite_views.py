@@ -20,10 +20,10 @@ from practitioners.selectors import current_exercise_context, exercise_contexts_
 
 from .. import ordoclic
 from ..access import prescription_get_for
+from ..drugs.catalogue import DrugChoice, drug_choice_for_code
 from ..errors import PrescriptionError
 from ..models import NonSubstitutableReason, PrescriptionLine, ProtocolLine
 from . import favourites
-from .drugs import DrugChoice, drug_choice_for_code
 from .renewal import prescription_renew
 from .views import line_input, render_editor, version_posted
 

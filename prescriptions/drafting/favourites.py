@@ -23,6 +23,8 @@ from django.utils.translation import gettext as _
 
 from practitioners.models import ExerciseContext, Practitioner, User
 
+from ..drugs.catalogue import DrugChoice
+from ..drugs.memory import unit_for_form
 from ..errors import PrescriptionError
 from ..models import (
     AuditAction,
@@ -33,7 +35,6 @@ from ..models import (
     Protocol,
     ProtocolLine,
 )
-from .drugs import DrugChoice, unit_for_form
 from .services import LineInput, line_values_checked, prescription_lines_insert
 
 # The fields a favourite or a protocol line keeps of a prescription line.

@@ -24,6 +24,7 @@ from practitioners.models import ExerciseContext, Practitioner, User
 
 from .. import ordoclic
 from ..access import prescription_lock_for_change, user_may_change
+from ..drugs.catalogue import DrugChoice
 from ..errors import PrescriptionError, StaleVersion
 from ..models import (
     Alert,
@@ -54,7 +55,6 @@ from .conditions import (
     quantity_text,
     total_quantity,
 )
-from .drugs import DrugChoice
 from .rules import level_needs_justification, non_substitution_error
 from .selectors import analysis_request_for, current_treatment_lines
 
@@ -308,6 +308,7 @@ def _line_create(
         form=drug.form,
         route=drug.route,
         conditions=drug.conditions,
+        drug_verified=drug.verified,
         **values,
     )
 
@@ -321,7 +322,9 @@ def prescription_line_add(
     drug: DrugChoice,
     data: LineInput,
 ) -> PrescriptionLine:
-    """Add a line. The drug comes from Ordoclic's catalogue (the view looked its code up)."""
+    """Add a line. The drug comes from Ordoclic's catalogue (the view looked its code up), or
+    from origami's drug memory while Ordoclic does not answer: the line is then marked
+    unverified and checked against Ordoclic before sending."""
     locked = _locked_draft(
         prescription_id=prescription.pk, acting_user=acting_user, version=version
     )
@@ -335,6 +338,7 @@ def prescription_line_add(
             **_line_audit_details(line, locked.version),
             "drug_code": drug.code,
             "code_system": drug.code_system,
+            "drug_verified": drug.verified,
         },
     )
     prescription.version = locked.version

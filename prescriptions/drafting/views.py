@@ -19,12 +19,11 @@ from practitioners.permissions import UserRequest, prescriber_required
 from practitioners.selectors import current_exercise_context, exercise_contexts_for
 from practitioners.views import exercise_context_use
 
-from .. import ordoclic
 from ..access import prescription_get_for
+from ..drugs.catalogue import DrugChoice, drug_choice_for_code, drug_presentation, drugs_find
 from ..errors import PrescriptionError
 from ..models import Alert, NonSubstitutableReason, Prescription, PrescriptionLine
 from . import favourites, services
-from .drugs import DrugChoice, drug_choice_for_code, drug_presentation
 from .selectors import (
     LIST_FILTERS,
     prescription_history_for_patient,
@@ -147,6 +146,7 @@ def drug_search(request: UserRequest, pk: int) -> HttpResponse:
     drugs: list[dict[str, Any]] = []
     error = ""
     kept: dict[str, Any] = {"favourites": [], "protocols": []}
+    offline = False
     if len(text) >= 2:
         # The prescriber's own favourites and protocols first: they answer even when Ordoclic
         # does not.
@@ -155,17 +155,18 @@ def drug_search(request: UserRequest, pk: int) -> HttpResponse:
             "protocols": favourites.protocols_matching(user=request.user, text=text),
         }
         try:
-            found = ordoclic.drugs_search(rpps=prescription.prescriber.rpps, text=text, per_page=12)
-        except PrescriptionError as refusal:  # unavailable, or the query refused
+            found = drugs_find(rpps=prescription.prescriber.rpps, text=text, limit=12)
+        except PrescriptionError as refusal:  # the query refused
             error = refusal.message
         else:
+            offline = found.offline
             drugs = [
                 {
-                    "choice": DrugChoice.from_drug(d),
+                    "choice": DrugChoice.from_drug(d, verified=not offline),
                     "drug": d,
                     "presentation": drug_presentation(d),
                 }
-                for d in found
+                for d in found.drugs
             ]
     return render(
         request,
@@ -174,6 +175,7 @@ def drug_search(request: UserRequest, pk: int) -> HttpResponse:
             "drugs": drugs,
             "query": text,
             "search_error": error,
+            "offline": offline,
             "prescription": prescription,
             **kept,
         },

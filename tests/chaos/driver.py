@@ -17,6 +17,7 @@ import os
 import sys
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 
@@ -101,6 +102,55 @@ def sign(count: int, ci_every: int, threads: int) -> dict[str, Any]:
     return _in_threads(count, threads, one)
 
 
+# What the prescribers type while Ordoclic is down, and a product the memory knows from the public
+# files that the sandbox's database does not (held at consolidation, never sent).
+OFFLINE_SEARCHES = ("doliprane 1000", "clamoxyl 1 g")
+UNKNOWN_TO_ORDOCLIC = "acetylcysteine eg labo"
+BDPM_EXTRACT = Path(__file__).resolve().parents[1] / "data" / "bdpm"
+
+
+def sign_offline(count: int, unknown_every: int, threads: int) -> dict[str, Any]:
+    """Ordoclic down from the start: each prescription's drugs are found by the drug search in
+    origami's memory (the committed BDPM extract, loaded first as `make up` does) and picked
+    by code, unverified; it is signed without analysis. Every ``unknown_every``-th one also
+    has a product Ordoclic does not know."""
+    from django.core.management import call_command
+
+    from prescriptions.drafting import services
+    from prescriptions.drugs.catalogue import drug_choice_for_code, drugs_find
+    from tests.chaos import workload
+
+    call_command("drugs_import_bdpm", str(BDPM_EXTRACT), "--quiet")
+    users = _prescribers()
+
+    def one(i: int) -> str:
+        user = users[i % len(users)]
+        rpps = user.practitioner.rpps
+        searches = [OFFLINE_SEARCHES[i % len(OFFLINE_SEARCHES)]]
+        if unknown_every > 0 and i % unknown_every == unknown_every - 1:
+            searches.append(UNKNOWN_TO_ORDOCLIC)
+        prescription = workload.draft(user, (), _patient())
+        for search in searches:
+            found = drugs_find(rpps=rpps, text=search, limit=12)
+            if not found.offline or not found.drugs:
+                return "error:not-from-memory"
+            choice = drug_choice_for_code(rpps=rpps, code=found.drugs[0].cis)
+            if choice.verified:
+                return "error:verified-while-down"
+            services.prescription_line_add(
+                prescription=prescription,
+                acting_user=user,
+                version=prescription.version,
+                drug=choice,
+                data=services.LineInput(posology="1 cp 3 fois par jour 5j"),
+            )
+            prescription.refresh_from_db()
+        workload.sign(user, workload.ready_to_sign(user, prescription))
+        return "signed"
+
+    return _in_threads(count, threads, one)
+
+
 def sign_same(count: int) -> dict[str, Any]:
     """Each prescription signed at once from two sessions (two connections, two threads)."""
     from django.db import connection
@@ -180,6 +230,10 @@ def main(argv: list[str] | None = None) -> int:
     signing.add_argument("--threads", type=int, default=2)
     same = commands.add_parser("sign-same")
     same.add_argument("--count", type=int, required=True)
+    offline = commands.add_parser("sign-offline")
+    offline.add_argument("--count", type=int, required=True)
+    offline.add_argument("--unknown-every", type=int, default=0)
+    offline.add_argument("--threads", type=int, default=2)
     commands.add_parser("release-held")
     args = parser.parse_args(argv)
     _setup_django()
@@ -190,6 +244,8 @@ def main(argv: list[str] | None = None) -> int:
         result = sign(args.count, args.ci_every, args.threads)
     elif args.command == "sign-same":
         result = sign_same(args.count)
+    elif args.command == "sign-offline":
+        result = sign_offline(args.count, args.unknown_every, args.threads)
     else:
         result = release_held()
     sys.stdout.write(json.dumps(result) + "\n")

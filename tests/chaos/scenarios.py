@@ -106,6 +106,32 @@ def signing_during_recovery(chaos: Chaos, n: int) -> float:
     return _heal(chaos)
 
 
+def offline_from_the_start(chaos: Chaos, n: int) -> float:
+    """Ordoclic down before the consultations start: the drugs are found in origami's memory
+    (lines unverified), the prescriptions signed without analysis; Ordoclic back: each line is
+    checked against Ordoclic, then the prescription analysed and sent."""
+    chaos.faults("down")
+    [(verified_before,)] = chaos.query(
+        "SELECT count(*) FROM prescriptions_auditevent WHERE action = 'drugs_verified'"
+    )
+    chaos.driver("sign-offline", "--count", str(n), "--threads", "3")
+    healed = _heal(chaos)
+    [(verified,)] = chaos.query(
+        "SELECT count(*) FROM prescriptions_auditevent WHERE action = 'drugs_verified'"
+    )
+    [(unverified,)] = chaos.query(
+        "SELECT count(*) FROM prescriptions_prescriptionline l "
+        "JOIN prescriptions_submission s ON s.prescription_id = l.prescription_id "
+        "WHERE NOT l.drug_verified AND s.status = 'registered'"
+    )
+    if verified - verified_before < n or unverified:
+        raise AssertionError(
+            f"lines picked offline: {verified - verified_before} prescriptions checked of {n}, "
+            f"{unverified} registered lines never checked"
+        )
+    return healed
+
+
 SCENARIOS: dict[str, Callable[[Chaos, int], float]] = {
     "outage": outage,
     "slow_and_flaky": slow_and_flaky,
@@ -115,4 +141,5 @@ SCENARIOS: dict[str, Callable[[Chaos, int], float]] = {
     "redis_restarted": redis_restarted,
     "concurrent_signing": concurrent_signing,
     "signing_during_recovery": signing_during_recovery,
+    "offline_from_the_start": offline_from_the_start,
 }

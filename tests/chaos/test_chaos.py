@@ -49,3 +49,26 @@ def test_consolidation_held_what_a_new_analysis_found(chaos: Chaos) -> None:
     verdict = chaos.verdict()
     assert verdict.held == held_before + 2
     assert (verdict.pending, verdict.lost, verdict.duplicated) == (0, 0, 0)
+
+
+def test_a_product_picked_offline_that_ordoclic_does_not_know_is_held_never_sent(
+    chaos: Chaos,
+) -> None:
+    """Found in origami's memory while Ordoclic was down, unknown to Ordoclic once it is back:
+    held for the prescriber (the line and the reason said), never sent, never lost. Last of
+    the module: these stay held (the prescriber writes a new prescription)."""
+    before = chaos.verdict()
+    held_before = chaos.held_now()
+    chaos.faults("down")
+    chaos.driver("sign-offline", "--count", "2", "--unknown-every", "1", "--threads", "2")
+    chaos.faults("ok")
+    assert chaos.settle(60)
+    assert chaos.held_now() == held_before + 2
+    [(lines,)] = chaos.query(
+        "SELECT count(*) FROM prescriptions_prescriptionline WHERE drug_check_error <> ''"
+    )
+    assert lines == 2
+    verdict = chaos.verdict()
+    assert verdict.accepted == before.accepted + 2
+    assert verdict.registered == before.registered  # neither was sent
+    assert (verdict.pending, verdict.lost, verdict.duplicated, verdict.unexpected) == (0, 0, 0, 0)

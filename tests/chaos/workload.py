@@ -9,8 +9,8 @@ from typing import Any
 
 from prescriptions.delivery import signing
 from prescriptions.drafting import services
-from prescriptions.drafting.drugs import DrugChoice
 from prescriptions.drafting.selectors import prescription_screen
+from prescriptions.drugs.catalogue import DrugChoice
 from prescriptions.models import AnalysisOutcome, Decision, Prescription
 
 CLAIRE_MARTIN = "10100001238"
@@ -24,6 +24,8 @@ class Drug:
     substance: str
     form: str
     posology: str
+    # False: picked from origami's drug memory while Ordoclic did not answer (checked at sending)
+    verified: bool = True
 
 
 DOLIPRANE = Drug(
@@ -80,6 +82,7 @@ def draft(user: Any, drugs: tuple[Drug, ...] = (DOLIPRANE,), patient: Any = None
                 substance=drug.substance,
                 form=drug.form,
                 default_unit="comprimé",
+                verified=drug.verified,
             ),
             data=services.LineInput(posology=drug.posology),
         )

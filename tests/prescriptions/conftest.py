@@ -6,7 +6,7 @@ import pytest
 
 from ordoclic_client import contract
 from ordoclic_client.sandbox.catalogue import curated_records
-from prescriptions.drafting.drugs import DrugChoice
+from prescriptions.drugs.catalogue import DrugChoice
 from tests.chaos import workload
 from tests.factories import PatientFactory, PrescriberFactory
 

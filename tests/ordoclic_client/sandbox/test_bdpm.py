@@ -10,9 +10,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from ordoclic_client.bdpm import BdpmFilesMissing, parse_price, read_bdpm
 from ordoclic_client.contract import ANALYSIS
 from ordoclic_client.sandbox import Sandbox
-from ordoclic_client.sandbox.bdpm import BdpmFilesMissing, parse_price, read_bdpm
 from ordoclic_client.sandbox.catalogue import import_bdpm
 
 from .conftest import CLAIRE, signed_assertion
@@ -73,6 +73,9 @@ def test_routes_are_split_and_salts_give_their_therapeutic_fraction(bdpm_dir: Pa
 
 def test_french_prices(bdpm_dir: Path) -> None:
     assert parse_price("1 234,56") == "1234.56"
+    assert (
+        parse_price("1,226,20") == "1226.20"
+    )  # a thousands comma, as some rows of the files have it
     assert parse_price("") is None
 
 

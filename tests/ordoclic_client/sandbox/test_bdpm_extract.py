@@ -9,7 +9,7 @@ from types import ModuleType
 
 import pytest
 
-from ordoclic_client.sandbox.bdpm import FILES, read_rows
+from ordoclic_client.bdpm import FILES, read_rows
 
 REPO = Path(__file__).resolve().parents[3]
 EXTRACT = REPO / "tests" / "data" / "bdpm"

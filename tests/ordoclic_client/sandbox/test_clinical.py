@@ -12,9 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
+from ordoclic_client.bdpm import dosage_with_reference, typed_conditions
 from ordoclic_client.contract import ANALYSIS, DRUG, DRUGS, Drug, PrescriptionConditions
-from ordoclic_client.sandbox.bdpm import dosage_with_reference
-from ordoclic_client.sandbox.conditions import typed_conditions
 
 from .conftest import Create, prescription
 

@@ -12,9 +12,9 @@ from django.urls import reverse
 
 from prescriptions.delivery import signing, submissions
 from prescriptions.drafting import payloads, services
-from prescriptions.drafting.drugs import DrugChoice, drug_choice_for_code
 from prescriptions.drafting.selectors import prescription_screen
 from prescriptions.drafting.services import LineInput
+from prescriptions.drugs.catalogue import DrugChoice, drug_choice_for_code
 from prescriptions.errors import PrescriptionError
 from prescriptions.models import AuditAction, AuditEvent, Prescription, TransmissionStatus
 from tests.factories import CurrentTreatmentFactory

@@ -9,9 +9,9 @@ from django.db import connection, transaction
 
 from prescriptions.delivery import signing
 from prescriptions.drafting import services
-from prescriptions.drafting.drugs import DrugChoice
 from prescriptions.drafting.selectors import prescription_screen
 from prescriptions.drafting.services import LineInput
+from prescriptions.drugs.catalogue import DrugChoice
 from prescriptions.errors import PrescriptionError, StaleVersion
 from prescriptions.models import (
     AlertDecision,

@@ -1,4 +1,5 @@
-"""Text folding shared by the catalogue search and the substance matcher."""
+"""Text folding shared by the drug searches (the sandbox catalogue, origami's drug memory) and
+the sandbox's substance matcher."""
 
 from __future__ import annotations
 

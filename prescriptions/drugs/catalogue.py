@@ -1,5 +1,14 @@
-"""The drug of a line: what Ordoclic's drug database says of it, or, when Ordoclic cannot answer,
-what origami last saw of it. Never what the browser posted: the page only sends a code."""
+"""What the screens and the delivery ask of the drug database: Ordoclic's answer when it gives
+one (kept in the memory on the way), the memory's when it does not.
+
+- :func:`drugs_find`, the drug search: Ordoclic's results, or, when Ordoclic is unavailable or
+  the shared breaker is open (the client then refuses at once, nothing waits), the memory's,
+  each marked "hors ligne — vérifié à l'envoi";
+- :func:`drug_choice_for_code`, the drug of a new line, by the code the page posted: checked
+  against Ordoclic, or taken from the memory and marked unverified;
+- :func:`drug_check`, at consolidation: is an unverified line's product still the one Ordoclic
+  knows under its code?
+"""
 
 from __future__ import annotations
 
@@ -9,12 +18,22 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
-from ordoclic_client import codes, contract
+from ordoclic_client import OrdoclicClient, codes, contract
+from ordoclic_client.text import fold
 
 from .. import ordoclic
 from ..errors import OrdoclicUnavailable, PrescriptionError
-from ..models import CodeSystem, PrescriptionLine
-from .conditions import (
+from ..models import CodeSystem, KnownDrug, PrescriptionLine
+from ..ordoclic import NotAnswered, Refused
+from .memory import (
+    drug_from_row,
+    drug_remembered,
+    drugs_recalled,
+    drugs_remember,
+    substance_of,
+    unit_for_form,
+)
+from .naming import (
     conditions_wire,
     dci_dosage,
     dci_form,
@@ -56,7 +75,8 @@ class DciLine:
 @dataclass(frozen=True)
 class DrugChoice:
     """The drug of a line, as the drug search (or a lookup by code) returned it: a product, or
-    (``code_system`` "dci") its common name."""
+    (``code_system`` "dci") its common name. ``verified``: Ordoclic confirmed it; False when it
+    came from the memory while Ordoclic did not answer (checked again before sending)."""
 
     code: str
     label: str
@@ -69,22 +89,29 @@ class DrugChoice:
     # the product's prescription conditions (contract.PrescriptionConditions, wire form)
     conditions: dict[str, Any] = field(default_factory=dict)
     dci: DciLine | None = None
-    # what origami last saw of it, Ordoclic not answering (checked again at the analysis)
-    remembered: bool = False
+    verified: bool = True
 
     @classmethod
-    def from_drug(cls, drug: contract.Drug) -> DrugChoice:
+    def from_drug(cls, drug: contract.Drug, *, verified: bool = True) -> DrugChoice:
         return cls(
             code=drug.cis,
             label=drug.label,
-            substance=", ".join(s.name.lower() for s in drug.substances),
+            substance=substance_of(drug),
             form=drug.form,
             route=drug.routes[0] if drug.routes else "",
             default_unit=unit_for_form(drug.form),
             dosage=" + ".join(s.dosage for s in drug.substances if s.dosage),
             conditions=conditions_wire(drug.conditions),
             dci=DciLine.of(drug),
+            verified=verified,
         )
+
+    @classmethod
+    def from_memory(cls, row: KnownDrug) -> DrugChoice:
+        choice = cls.from_drug(drug_from_row(row), verified=False)
+        if row.substance:  # as the memory keeps it (a line's own DCI when that is all it has)
+            choice = replace(choice, substance=row.substance)
+        return choice
 
     def in_dci(self) -> DrugChoice:
         """The same drug prescribed by its common name: analysed through its substances,
@@ -115,45 +142,6 @@ def drug_presentation(drug: contract.Drug) -> contract.Presentation | None:
     return shown[0] if shown else None
 
 
-def unit_for_form(form: str) -> str:
-    """The unit a posology of this pharmaceutical form is counted in by default."""
-    form = form.lower()
-    for word, unit in (
-        ("comprimé", "comprimé"),
-        ("gélule", "gélule"),
-        ("sachet", "sachet"),
-        ("suppositoire", "suppositoire"),
-        ("inhal", "bouffée"),
-        ("buvable", "ml"),
-        ("injectable", "ampoule"),
-    ):
-        if word in form:
-            return unit
-    return ""
-
-
-def drug_remembered(*, code: str) -> DrugChoice | None:
-    """The drug as origami last saw it under this CIS code: the latest line written with it."""
-    line = (
-        PrescriptionLine.objects.filter(drug_code_system=CodeSystem.CIS, drug_code=code)
-        .order_by("-pk")
-        .first()
-    )
-    if line is None:
-        return None
-    return DrugChoice(
-        code=line.drug_code,
-        label=line.label,
-        substance=line.substance,
-        form=line.form,
-        route=line.route,
-        default_unit=unit_for_form(line.form),
-        dosage=line.dosage,
-        conditions=dict(line.conditions),
-        remembered=True,
-    )
-
-
 _CODE_MESSAGES = {
     "cis_format": _lazy("Un code CIS a 8 chiffres."),
     "cip13_format": _lazy("Un code CIP13 a 13 chiffres."),
@@ -176,18 +164,37 @@ def drug_code_checked(code: str) -> str:
         raise PrescriptionError(str(message), field="drug") from None
 
 
+@dataclass(frozen=True)
+class DrugResults:
+    """A page of the drug search. ``offline``: from origami's memory, Ordoclic did not answer;
+    the screen marks each result "hors ligne — vérifié à l'envoi"."""
+
+    drugs: list[contract.Drug] = field(default_factory=list)
+    offline: bool = False
+
+
+def drugs_find(*, rpps: str, text: str, limit: int) -> DrugResults:
+    """The drug search. Raises :class:`PrescriptionError` when Ordoclic refuses the query."""
+    try:
+        found = ordoclic.drugs_search(rpps=rpps, text=text, per_page=limit)
+    except OrdoclicUnavailable:
+        return DrugResults(drugs=drugs_recalled(text=text, limit=limit), offline=True)
+    drugs_remember(drugs=found)
+    return DrugResults(drugs=found)
+
+
 def drug_choice_for_code(*, rpps: str, code: str, dci: bool = False) -> DrugChoice:
     """The drug the prescriber picked, checked against Ordoclic's database by its code; when
-    Ordoclic cannot answer, the drug as origami last saw it (the analysis checks it again).
-    ``dci``: the prescriber prescribes it by its common name."""
+    Ordoclic cannot answer, the drug as origami's memory knows it, marked unverified (checked
+    before sending). Never what the browser posted: the page only sends a code. ``dci``: the
+    prescriber prescribes it by its common name."""
     code = code.strip()
     if not code:
         raise PrescriptionError(
             _("Choisissez un médicament dans la liste de recherche."), field="drug"
         )
-    code = drug_code_checked(code)
-    choice = _drug_choice(rpps=rpps, code=code)
-    if dci and choice.remembered:
+    choice = _drug_choice(rpps=rpps, code=drug_code_checked(code))
+    if dci and not choice.verified:
         raise PrescriptionError(
             _(
                 "Ordoclic ne répond pas : la prescription en DCI reprendra dès son retour. "
@@ -211,11 +218,86 @@ def _drug_choice(*, rpps: str, code: str) -> DrugChoice:
                 ),
                 field="drug",
             ) from None
-        return remembered
+        return DrugChoice.from_memory(remembered)
     if drug is None:
         raise PrescriptionError(
             _("Médicament inconnu (code %(code)s) : choisissez-le dans la recherche.")
             % {"code": code[:20]},
             field="drug",
         )
+    drugs_remember(drugs=[drug])
     return DrugChoice.from_drug(drug)
+
+
+# --- the check before sending -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DrugCheck:
+    """What Ordoclic says of an unverified line's product: ``problem`` is empty when it is the
+    same product, else why the line cannot be sent as it is (French, for the prescriber);
+    ``drug`` is Ordoclic's description when it knows the code."""
+
+    problem: str = ""
+    drug: contract.Drug | None = None
+
+
+def _same(a: str, b: str) -> bool:
+    """Equal but for case, accents, spacing and punctuation."""
+    return fold(a) == fold(b)
+
+
+def drug_differences(*, line: PrescriptionLine, drug: contract.Drug) -> list[str]:
+    """How Ordoclic's description differs from what the line was written with."""
+    differences = []
+    if not _same(line.label, drug.label):
+        differences.append(
+            _("dénomination « %(now)s »") % {"now": drug.label},
+        )
+    if line.substance and not _same(line.substance, substance_of(drug)):
+        differences.append(_("substance « %(now)s »") % {"now": substance_of(drug) or "—"})
+    if line.form and not _same(line.form, drug.form):
+        differences.append(_("forme « %(now)s »") % {"now": drug.form or "—"})
+    return differences
+
+
+def drug_check(
+    *, base: OrdoclicClient, rpps: str, line: PrescriptionLine
+) -> DrugCheck | NotAnswered:
+    """Check the product of a line picked from the memory against Ordoclic, by its code.
+    ``NotAnswered`` when Ordoclic does not answer (the attempt is retried later)."""
+    match ordoclic.drug_lookup(base=base, rpps=rpps, code=line.drug_code):
+        case NotAnswered() as unanswered:
+            return unanswered
+        case Refused(message=message):
+            return DrugCheck(
+                problem=_(
+                    "Ordoclic a refusé de vérifier ce médicament choisi hors ligne : %(reason)s"
+                )
+                % {"reason": message}
+            )
+        case None:
+            return DrugCheck(
+                problem=_(
+                    "Ordoclic ne connaît plus ce médicament (code %(code)s) : il a été choisi "
+                    "hors ligne dans la mémoire d'origami."
+                )
+                % {"code": line.drug_code}
+            )
+        case contract.Drug() as drug:
+            differences = drug_differences(line=line, drug=drug)
+            if differences:
+                return DrugCheck(
+                    problem=_(
+                        "Ordoclic décrit autrement ce médicament choisi hors ligne : "
+                        "%(differences)s."
+                    )
+                    % {"differences": ", ".join(differences)},
+                    drug=drug,
+                )
+            if not drug.marketed:
+                return DrugCheck(
+                    problem=_("Ce médicament choisi hors ligne n'est plus commercialisé."),
+                    drug=drug,
+                )
+            return DrugCheck(drug=drug)
