@@ -209,6 +209,9 @@ SUBMISSION_SWEEP_GRACE = env_float("ORIGAMI_SUBMISSION_SWEEP_GRACE", 60.0)
 # A worker's attempt takes up to this many due submissions in one transaction (the drain after
 # an outage: reads and writes per batch, calls one at a time).
 SUBMISSION_BATCH = env_int("ORIGAMI_SUBMISSION_BATCH", 10)
+# An enqueue made from a web request (origami.celery.enqueue_within_budget) gives up after about
+# this many seconds whatever the broker's state; the sweepers enqueue again what it could not.
+ORIGAMI_ENQUEUE_BUDGET = env_float("ORIGAMI_ENQUEUE_BUDGET", 1.0)
 
 LOGGING = {
     "version": 1,

@@ -73,6 +73,26 @@ def _stop(process: subprocess.Popen[Any] | None, *, kill: bool = False) -> None:
         process.wait(timeout=10)
 
 
+def redis_server(port: int, directory: Path) -> subprocess.Popen[Any]:
+    """A Redis of one's own on ``port``, without persistence (a restart loses every queued
+    task), in its own process group; returns once it accepts connections."""
+    process = subprocess.Popen(
+        [
+            *("redis-server", "--port", str(port), "--bind", "127.0.0.1"),
+            *("--save", "", "--appendonly", "no", "--dir", str(directory)),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        _wait_port(port, 15)
+    except BaseException:
+        _stop(process, kill=True)
+        raise
+    return process
+
+
 def default_database() -> str:
     """``CHAOS_POSTGRES_DB``, else ``<POSTGRES_DB>_chaos`` (plus the xdist worker): two people
     or two test processes running the chaos suite never share a database."""
@@ -194,25 +214,7 @@ class Chaos:
     def start_redis(self) -> None:
         if not self.redis_port:
             self.redis_port = free_port()
-        self._redis = subprocess.Popen(
-            [
-                "redis-server",
-                "--port",
-                str(self.redis_port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.root),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        _wait_port(self.redis_port, 15)
+        self._redis = redis_server(self.redis_port, self.root)
 
     def restart_redis(self) -> None:
         """Redis dies and comes back empty (no persistence): every queued task is gone."""
