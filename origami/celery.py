@@ -51,7 +51,12 @@ def _budget_pool(budget: float) -> ConnectionPool:
                 "retry_on_timeout": False,
                 "max_retries": 0,
             }
-            connection = Connection(url, connect_timeout=step, transport_options=options)
+            connection = Connection(
+                url,
+                transport=app.conf.broker_transport,
+                connect_timeout=step,
+                transport_options=options,
+            )
             pool = _budget_pools[key] = connection.Pool(limit=app.conf.broker_pool_limit)
         return pool
 

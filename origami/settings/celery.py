@@ -4,6 +4,11 @@ the broker only speeds delivery up."""
 from .env import env_float, env_int, env_str
 
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", env_str("REDIS_URL", "redis://127.0.0.1:6379/0"))
+# kombu's Redis transport with the fix that lets a worker survive a Redis restart while it holds
+# unacknowledged tasks (origami/broker.py). Any other broker URL keeps its own transport.
+CELERY_BROKER_TRANSPORT = (
+    "origami.broker:Transport" if CELERY_BROKER_URL.startswith(("redis://", "rediss://")) else None
+)
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True

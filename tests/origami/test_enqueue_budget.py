@@ -1,19 +1,13 @@
 """An enqueue made while the broker is down or hung gives up within the request budget, and
 nothing is lost: the submission stays queued in Postgres and the sweeper enqueues it once Redis
 is back. On a Redis of the test's own (redis-server on a free port), used by this process, then
-killed or stopped; Celery's connection pools are rebuilt around it."""
+killed or stopped (tests/origami/conftest.py)."""
 
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,62 +16,18 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
-from origami.celery import app, enqueue_within_budget
+from origami.celery import enqueue_within_budget
 from prescriptions import delivery, tasks
 from prescriptions.models import Submission, SubmissionStatus
 from tests.chaos import workload
-from tests.chaos.harness import _stop, free_port, redis_server
+
+from .conftest import OwnRedis
 
 pytestmark = pytest.mark.django_db
 
 # Before the fix an enqueue took 6 s with Redis down (kombu's connection retry loop) and as
 # long on a hung Redis. A bound far above the measured 0.5 s, so that a busy machine passes.
 GIVES_UP_WITHIN = 2.5
-
-
-@dataclass
-class OwnRedis:
-    port: int
-    directory: Path
-    process: subprocess.Popen[Any] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        self.process = redis_server(self.port, self.directory)
-
-    def kill(self) -> None:
-        _stop(self.process, kill=True)
-
-    def hang(self) -> None:
-        """Connections stay open and accepted; nothing is answered any more."""
-        assert self.process is not None
-        os.killpg(self.process.pid, signal.SIGSTOP)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGCONT)
-        self.kill()
-
-    def queued_ids(self) -> list[str]:
-        with redis.Redis(port=self.port, socket_timeout=5) as client:
-            messages = [json.loads(raw) for raw in client.lrange("celery", 0, -1)]
-        return [message["headers"]["argsrepr"] for message in messages]
-
-
-@pytest.fixture
-def broker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[OwnRedis]:
-    own = OwnRedis(port=free_port(), directory=tmp_path)
-    own.start()
-    monkeypatch.setitem(app.conf, "broker_url", own.url)
-    app._after_fork()  # Celery's pools were built for the suite's Redis: drop them
-    try:
-        yield own
-    finally:
-        own.stop()
-        app._after_fork()  # and the ones built for this Redis
 
 
 def elapsed(action: Any) -> tuple[Any, float]:
