@@ -55,7 +55,8 @@ def main(argv: list[str] | None = None) -> int:
             )
         verdict = chaos.verdict()
     print(
-        f"  workers exited: {chaos.worker_exits}, restarted by supervision: {chaos.worker_restarts}",
+        f"  workers exited: {chaos.worker_exits}, "
+        f"restarted by supervision: {chaos.worker_restarts}",
         file=sys.stderr,
     )
     if args.keep:
