@@ -115,6 +115,9 @@ GUARDIAN_RAISE_403 = True
 
 # Sessions end after this many seconds without a request (health data on screen).
 SESSION_INACTIVITY_TIMEOUT = env_int("ORIGAMI_SESSION_INACTIVITY_TIMEOUT", 30 * 60)
+# The last activity is recorded at most this often (seconds): the session row is not rewritten at
+# every request (origami/middleware.py).
+SESSION_ACTIVITY_RESOLUTION = env_int("ORIGAMI_SESSION_ACTIVITY_RESOLUTION", 60)
 SESSION_COOKIE_AGE = env_int("ORIGAMI_SESSION_MAX_AGE", 12 * 3600)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
