@@ -5,6 +5,7 @@ from . import views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("session/ping/", views.session_ping, name="session_ping"),
     path("", include("origami.accounts_urls")),
     path("patients/", include("origami.patients.urls")),
     path("praticiens/", include("practitioners.urls")),
