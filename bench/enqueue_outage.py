@@ -80,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tries", type=int, default=3)
     parser.add_argument("--inside", action="store_true", help=argparse.SUPPRESS)
+    if argv is None:  # `python -m bench` runs every benchmark with its defaults
+        argv = sys.argv[1:] if __name__ == "__main__" else []
     args = parser.parse_args(argv)
     if args.inside:
         return _inside(args.tries)
