@@ -22,7 +22,8 @@ from kombu.transport import redis
 
 class Channel(redis.Channel):
     def close(self) -> None:
-        if self._qos is not None and self.connection.client is None:
+        transport = self.connection  # None once the channel was closed
+        if self._qos is not None and (transport is None or transport.client is None):
             # Collected: no client left to restore with (see the module docstring).
             self._qos.restore_at_shutdown = False
         super().close()
