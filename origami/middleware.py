@@ -62,7 +62,7 @@ class SessionSecurityMiddleware:
             if generation is None:
                 # A session opened by another login path (e.g. test helpers): stamp it now.
                 request.session[GENERATION_SESSION_KEY] = generation = user.session_generation
-                last = now
+                request.session[LAST_ACTIVITY_SESSION_KEY] = last = now
             if started is None:
                 # A session opened by another login path: its lifetime starts now.
                 request.session[STARTED_SESSION_KEY] = started = now
@@ -89,7 +89,14 @@ class SessionSecurityMiddleware:
                     )
                     % {"minutes": minutes},
                 )
-            if request.headers.get(PASSIVE_REQUEST_HEADER) != "1":
+            # Activity is recorded to the minute (SESSION_ACTIVITY_RESOLUTION): the session row
+            # is written at most once a minute, not at every request. A session therefore ends
+            # up to that much before SESSION_INACTIVITY_TIMEOUT after the last request, never
+            # after it.
+            if (
+                request.headers.get(PASSIVE_REQUEST_HEADER) != "1"
+                and now - int(last) >= settings.SESSION_ACTIVITY_RESOLUTION
+            ):
                 request.session[LAST_ACTIVITY_SESSION_KEY] = now
         return self.get_response(request)
 

@@ -9,6 +9,7 @@ urlpatterns = [
     path("sante/", health.health_live, name="health_live"),
     path("sante/pret/", health.health_ready, name="health_ready"),
     path("metriques/", health.metrics, name="metrics"),
+    path("session/ping/", views.session_ping, name="session_ping"),
     path("", include("origami.accounts_urls")),
     path("patients/", include("origami.patients.urls")),
     path("praticiens/", include("practitioners.urls")),

@@ -197,3 +197,13 @@ def home(request: HttpRequest) -> HttpResponse:
     if role == Role.ADMIN:
         return redirect("admin:index")
     return render(request, "origami/home_staff.html")
+
+
+@any_role_required
+@require_GET
+@never_cache
+def session_ping(request: HttpRequest) -> HttpResponse:
+    """An authenticated request through the whole middleware stack (session, second factor,
+    inactivity timeout) and nothing else: the reference that bench.latency divides the screens'
+    times by."""
+    return HttpResponse("ok", content_type="text/plain; charset=utf-8")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.http import HttpRequest
@@ -35,6 +35,39 @@ def exercise_contexts_for(*, practitioner: Practitioner) -> QuerySet[ExerciseCon
     ).order_by("-is_last", "name")
 
 
+def practitioner_for_request(request: HttpRequest) -> Practitioner | None:
+    """`practitioner_for_user` for the request's user, read once per request: through
+    ``user.practitioner``, which Django caches on the request's user object (the permission
+    check reads it too)."""
+    user: Any = request.user
+    if not user.is_authenticated or user.role != Role.PRESCRIBER:
+        return None
+    try:
+        return cast(Practitioner, user.practitioner)
+    except Practitioner.DoesNotExist:
+        return None
+
+
+# Attribute of the request holding its prescriber's active contexts, read once per request.
+_ACTIVE_CONTEXTS_ATTRIBUTE = "_origami_active_exercise_contexts"
+
+
+def active_exercise_contexts(request: HttpRequest) -> list[ExerciseContext]:
+    """`exercise_contexts_for` the request's prescriber (last used first), read once per
+    request: the top bar of every render, partials included, and the views share it."""
+    cached: list[ExerciseContext] | None = getattr(request, _ACTIVE_CONTEXTS_ATTRIBUTE, None)
+    if cached is not None:
+        return cached
+    practitioner = practitioner_for_request(request)
+    contexts = (
+        [] if practitioner is None else list(exercise_contexts_for(practitioner=practitioner))
+    )
+    for context in contexts:
+        context.practitioner = practitioner  # type: ignore[assignment]
+    setattr(request, _ACTIVE_CONTEXTS_ATTRIBUTE, contexts)
+    return contexts
+
+
 def current_exercise_context(request: HttpRequest) -> ExerciseContext | None:
     """The exercise context the prescriber works in for this session, or None when it must be
     asked first.
@@ -44,22 +77,19 @@ def current_exercise_context(request: HttpRequest) -> ExerciseContext | None:
       automatically and stored in the session);
     - otherwise None: with several contexts the prescriber picks one (never guessed, not even
       from the last used one, which the chooser only lists first).
-    Views that need a context use `exercise_context_required` (practitioners.views).
+    Views that need a context use `exercise_context_required` (practitioners.views). Reads
+    nothing once `active_exercise_contexts` was read for the request.
     """
-    practitioner = practitioner_for_user(user=request.user)
-    if practitioner is None:
-        return None
+    contexts = active_exercise_contexts(request)
     chosen_id = request.session.get(EXERCISE_CONTEXT_SESSION_KEY)
-    contexts = ExerciseContext.objects.filter(practitioner=practitioner, is_active=True)
     if chosen_id is not None:
-        chosen = contexts.select_related("practitioner").filter(pk=chosen_id).first()
-        if chosen is not None:
-            return chosen
+        for context in contexts:
+            if context.pk == chosen_id:
+                return context
         request.session.pop(EXERCISE_CONTEXT_SESSION_KEY, None)
-    only = list(contexts.select_related("practitioner")[:2])
-    if len(only) == 1:
-        request.session[EXERCISE_CONTEXT_SESSION_KEY] = only[0].pk
-        return only[0]
+    if len(contexts) == 1:
+        request.session[EXERCISE_CONTEXT_SESSION_KEY] = contexts[0].pk
+        return contexts[0]
     return None
 
 

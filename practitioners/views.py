@@ -21,9 +21,9 @@ from .models import ExerciseContext, Practitioner, User
 from .permissions import prescriber_required
 from .selectors import (
     EXERCISE_CONTEXT_SESSION_KEY,
+    active_exercise_contexts,
     current_exercise_context,
-    exercise_contexts_for,
-    practitioner_for_user,
+    practitioner_for_request,
 )
 from .services import exercise_context_choose
 
@@ -68,10 +68,10 @@ def exercise_context_use(
 def exercise_context(request: HttpRequest) -> HttpResponse:
     """GET: the list of the prescriber's contexts (last used first). POST `exercise_context`:
     work in that one for this session, then go back where the prescriber was."""
-    practitioner = practitioner_for_user(user=request.user)
+    practitioner = practitioner_for_request(request)
     assert practitioner is not None  # prescriber_required guarantees it
     next_url = request.POST.get("next") or request.GET.get("next") or ""
-    contexts = list(exercise_contexts_for(practitioner=practitioner))
+    contexts = active_exercise_contexts(request)
     error = ""
     if request.method == "POST":
         try:

@@ -36,7 +36,7 @@ from django.db import models, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from origami.celery import app
+from origami.celery import enqueue_within_budget
 
 from .ordoclic import NotAnswered
 
@@ -122,7 +122,9 @@ class Outbox(Generic[Row]):
         waits on a broker that is down: the sweeper re-enqueues what this could not."""
         countdown = 0.0 if at is None else max(0.0, (at - timezone.now()).total_seconds())
         try:
-            app.send_task(self.task_name, args=(pk,), countdown=countdown, retry=False)
+            # Bounded whatever the broker's state (down, or hung): a web request never waits
+            # on it beyond ORIGAMI_ENQUEUE_BUDGET.
+            enqueue_within_budget(self.task_name, args=(pk,), countdown=countdown)
         except Exception as exc:  # the broker is down: Postgres still has the row
             logger.warning(
                 "outbox row not enqueued (%s): the sweeper will",

@@ -87,11 +87,30 @@ def served_sandbox_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator
     log.close()
 
 
+WEBHOOK_DRAIN_SECONDS = 20.0
+
+
 @pytest.fixture
-def served_sandbox(served_sandbox_process: ServedSandbox) -> ServedSandbox:
+def served_sandbox(served_sandbox_process: ServedSandbox) -> Iterator[ServedSandbox]:
     with served_sandbox_process.control() as control:
         control.post("/_sandbox/reset").raise_for_status()
-    return served_sandbox_process
+    yield served_sandbox_process
+    # The sandbox posts its webhooks from a thread of its own: wait until the ones this test
+    # caused were delivered, so that no live-server thread writes to the database once the test
+    # is over (its flush, and the next test, would meet those writes), then stop sending.
+    with served_sandbox_process.control() as control:
+        drained = control.post(
+            "/_sandbox/webhook/drain",
+            json={"timeout": WEBHOOK_DRAIN_SECONDS},
+            timeout=WEBHOOK_DRAIN_SECONDS + 10,
+        )
+        drained.raise_for_status()
+        control.post("/_sandbox/webhook", json={"url": None}).raise_for_status()
+    pending = drained.json()["pending"]
+    assert pending == 0, (
+        f"{pending} sandbox webhook(s) still undelivered {WEBHOOK_DRAIN_SECONDS:.0f} s after the "
+        "test: a live server may still be handling them"
+    )
 
 
 # --- Ordoclic client -------------------------------------------------------------------------

@@ -52,4 +52,5 @@ class Sandbox:
         return httpx.Client(base_url="http://sandbox", transport=self.transport)
 
     def close(self) -> None:
+        self.app.webhooks.close()
         self.app.store.close()

@@ -181,6 +181,7 @@ class SandboxApp:
             ),
             ("POST", re.compile(r"/_sandbox/reset"), self._reset),
             ("GET", re.compile(r"/_sandbox/webhook"), self._webhook_get),
+            ("POST", re.compile(r"/_sandbox/webhook/drain"), self._webhook_drain),
             ("POST", re.compile(r"/_sandbox/webhook"), self._webhook_set),
         ]
 
@@ -881,6 +882,14 @@ class SandboxApp:
 
     def _webhook_get(self, request: httpx.Request) -> httpx.Response:
         return json_response(200, {"url": self.webhook.url if self.webhook else None})
+
+    def _webhook_drain(self, request: httpx.Request) -> httpx.Response:
+        """Wait until every webhook queued so far was delivered (or given up), at most
+        ``timeout`` seconds (default 10): a test ends only once nothing more will reach it."""
+        timeout = self._object(request).get("timeout", 10.0)
+        if not isinstance(timeout, int | float) or not 0 <= timeout <= 60:
+            raise ApiError(422, "invalid_timeout", "timeout is 0 to 60 seconds.", "timeout")
+        return json_response(200, {"pending": self.webhooks.join(float(timeout))})
 
     def _webhook_set(self, request: httpx.Request) -> httpx.Response:
         body = self._object(request)

@@ -56,11 +56,30 @@ class WebhookSender:
                 self._thread.start()
         self._queue.put((target, event))
 
-    def join(self, timeout: float = 10.0) -> None:
-        """Wait until every queued event was delivered or given up (tests, shutdown)."""
+    @property
+    def pending(self) -> int:
+        """Events queued or being delivered."""
+        return self._queue.unfinished_tasks
+
+    def join(self, timeout: float = 10.0) -> int:
+        """Wait (at most ``timeout`` seconds) until every queued event was delivered or given
+        up; returns how many are still pending (0 when drained)."""
         deadline = time.monotonic() + timeout
-        while self._queue.unfinished_tasks and time.monotonic() < deadline:
+        while self.pending and time.monotonic() < deadline:
             time.sleep(0.02)
+        return self.pending
+
+    def close(self, timeout: float = 10.0) -> int:
+        """Deliver what is queued (at most ``timeout`` seconds), then stop the thread: nothing
+        is posted after this returns, unless events were still pending (their count is
+        returned; the daemon thread then ends with the process)."""
+        left = self.join(timeout)
+        with self._lock:
+            thread, self._thread = self._thread, None
+        if thread is not None and thread.is_alive():
+            self._queue.put(None)
+            thread.join(timeout=max(0.1, timeout))
+        return left
 
     def _run(self) -> None:
         with self._client_factory() as client:

@@ -139,6 +139,9 @@ GUARDIAN_RAISE_403 = True
 
 # Sessions end after this many seconds without a request (health data on screen).
 SESSION_INACTIVITY_TIMEOUT = env_int("ORIGAMI_SESSION_INACTIVITY_TIMEOUT", 30 * 60)
+# The last activity is recorded at most this often (seconds): the session row is not rewritten at
+# every request (origami/middleware.py).
+SESSION_ACTIVITY_RESOLUTION = env_int("ORIGAMI_SESSION_ACTIVITY_RESOLUTION", 60)
 # ... and this many seconds after the login however active (checked on every request; the
 # session's stored expiry is set to the same date at login).
 SESSION_MAX_LIFETIME = env_int("ORIGAMI_SESSION_MAX_AGE", 12 * 3600)
@@ -246,6 +249,9 @@ SUBMISSION_SWEEP_GRACE = env_float("ORIGAMI_SUBMISSION_SWEEP_GRACE", 60.0)
 # A worker's attempt takes up to this many due submissions in one transaction (the drain after
 # an outage: reads and writes per batch, calls one at a time).
 SUBMISSION_BATCH = env_int("ORIGAMI_SUBMISSION_BATCH", 10)
+# An enqueue made from a web request (origami.celery.enqueue_within_budget) gives up after about
+# this many seconds whatever the broker's state; the sweepers enqueue again what it could not.
+ORIGAMI_ENQUEUE_BUDGET = env_float("ORIGAMI_ENQUEUE_BUDGET", 1.0)
 
 # The Prometheus endpoint (/metriques/) answers only with "Authorization: Bearer <this>"; empty:
 # the endpoint answers 404. With several gunicorn workers, also set PROMETHEUS_MULTIPROC_DIR.

@@ -4,6 +4,11 @@ the broker only speeds delivery up."""
 from .env import env_float, env_int, env_str
 
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", env_str("REDIS_URL", "redis://127.0.0.1:6379/0"))
+# kombu's Redis transport with the fix that lets a worker survive a Redis restart while it holds
+# unacknowledged tasks (origami/broker.py). Any other broker URL keeps its own transport.
+CELERY_BROKER_TRANSPORT = (
+    "origami.broker:Transport" if CELERY_BROKER_URL.startswith(("redis://", "rediss://")) else None
+)
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
@@ -18,6 +23,13 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
     "socket_connect_timeout": 2,
     "socket_timeout": 2,
+    # A publish whose connection is gone connects once and fails, instead of kombu's retry loop
+    # (`default_channel` -> `retry_over_time` for `broker_connection_timeout`, sleeping 2 s
+    # between tries: 6 s per enqueue while Redis is down). The workers' consumer is not
+    # affected: it passes `broker_connection_max_retries` itself and keeps reconnecting.
+    # Enqueues from a web request go through origami.celery.enqueue_within_budget, which also
+    # bounds a broker that accepts connections and never answers.
+    "max_retries": 0,
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Workers log through Django's LOGGING (key=value lines with ids, exception types only), not

@@ -54,7 +54,11 @@ def main(argv: list[str] | None = None) -> int:
                 flush=True,
             )
         verdict = chaos.verdict()
-    print(f"  workers restarted by supervision: {chaos.worker_restarts}", file=sys.stderr)
+    print(
+        f"  workers exited: {chaos.worker_exits}, "
+        f"restarted by supervision: {chaos.worker_restarts}",
+        file=sys.stderr,
+    )
     if args.keep:
         print(f"  logs: {root}", file=sys.stderr)
     print(

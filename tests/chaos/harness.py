@@ -32,6 +32,9 @@ from ordoclic_client.sandbox.process import spawn
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
 PORT_RANGE = range(18550, 18600)
+# As in the Procfile and docker-compose.yml: the cluster-monitoring steps, which the app does not
+# use, off (mingle delays the start, gossip logs errors at every Redis restart).
+WORKER_OPTIONS = ("--without-gossip", "--without-mingle", "--without-heartbeat")
 
 
 def free_port() -> int:
@@ -71,6 +74,26 @@ def _stop(process: subprocess.Popen[Any] | None, *, kill: bool = False) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
+
+
+def redis_server(port: int, directory: Path) -> subprocess.Popen[Any]:
+    """A Redis of one's own on ``port``, without persistence (a restart loses every queued
+    task), in its own process group; returns once it accepts connections."""
+    process = subprocess.Popen(
+        [
+            *("redis-server", "--port", str(port), "--bind", "127.0.0.1"),
+            *("--save", "", "--appendonly", "no", "--dir", str(directory)),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        _wait_port(port, 15)
+    except BaseException:
+        _stop(process, kill=True)
+        raise
+    return process
 
 
 def default_database() -> str:
@@ -114,6 +137,8 @@ class Chaos:
     _sandbox: subprocess.Popen[Any] | None = None
     _workers: list[subprocess.Popen[Any] | None] = field(default_factory=list)
     _beat: subprocess.Popen[Any] | None = None
+    supervised: bool = True  # restart a worker that exited, as a production supervisor would
+    worker_exits: int = 0
     worker_restarts: int = 0
 
     # --- lifecycle ------------------------------------------------------------------------------
@@ -194,25 +219,7 @@ class Chaos:
     def start_redis(self) -> None:
         if not self.redis_port:
             self.redis_port = free_port()
-        self._redis = subprocess.Popen(
-            [
-                "redis-server",
-                "--port",
-                str(self.redis_port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.root),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        _wait_port(self.redis_port, 15)
+        self._redis = redis_server(self.redis_port, self.root)
 
     def restart_redis(self) -> None:
         """Redis dies and comes back empty (no persistence): every queued task is gone."""
@@ -256,7 +263,8 @@ class Chaos:
             [
                 *(PYTHON, "-m", "celery", "-A", "origami", "worker", "--loglevel", "WARNING"),
                 *("--concurrency", str(self.concurrency), "--pool", self.pool),
-                *("--without-gossip", "--without-mingle", "-n", f"chaos{index}@%h"),
+                *WORKER_OPTIONS,
+                *("-n", f"chaos{index}@%h"),
             ],
             f"worker{index}",
         )
@@ -328,14 +336,20 @@ class Chaos:
         return int(count)
 
     def supervise(self) -> None:
-        """Restart a worker that exited, as a process supervisor would in production (Celery
-        5.7's Redis transport can die with "Unrecoverable error" when Redis goes away)."""
+        """Count the workers that exited; when ``supervised``, restart them, as a process
+        supervisor would in production. Beat is always restarted."""
         for index, process in enumerate(self._workers):
-            if process is None or process.poll() is not None:
+            if process is not None and process.poll() is not None:
+                self.worker_exits += 1
+                self._workers[index] = None
+            if self._workers[index] is None and self.supervised:
                 self.worker_restarts += 1
                 self.start_worker(index)
         if self._beat is None or self._beat.poll() is not None:
             self._start_beat()
+
+    def workers_alive(self) -> int:
+        return sum(1 for process in self._workers if process is not None and process.poll() is None)
 
     def settle(self, timeout: float = 120) -> bool:
         """Wait (bounded) until nothing is queued any more."""

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 from .harness import Chaos
-from .scenarios import SCENARIOS
+from .scenarios import SCENARIOS, redis_restarted
 
 pytestmark = pytest.mark.chaos
 
@@ -26,13 +26,32 @@ def chaos(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chaos]:
 
 @pytest.mark.parametrize("name", list(SCENARIOS))
 def test_nothing_lost_nothing_sent_twice(chaos: Chaos, name: str) -> None:
-    before = chaos.verdict().accepted
+    before, exits = chaos.verdict().accepted, chaos.worker_exits
     SCENARIOS[name](chaos, PER_SCENARIO)
     verdict = chaos.verdict()
     assert verdict.accepted > before  # the scenario did sign prescriptions
     assert verdict.pending == 0, f"{verdict.pending} prescriptions still queued"
     assert (verdict.lost, verdict.duplicated, verdict.unexpected) == (0, 0, 0), verdict
     assert verdict.registered == verdict.accepted
+    assert chaos.worker_exits == exits, "a worker exited (see its log in the chaos directory)"
+
+
+def test_workers_survive_redis_restarts_without_a_supervisor(chaos: Chaos) -> None:
+    """Redis restarted, empty, while the workers hold the retries of prescriptions signed
+    during an outage (tasks with a countdown, not yet acknowledged), and nothing restarts a
+    worker that exits: every worker is still there and the queue drains."""
+    chaos.supervised = False
+    try:
+        before, exits = chaos.verdict().accepted, chaos.worker_exits
+        for _ in range(2):
+            redis_restarted(chaos, PER_SCENARIO)
+        assert chaos.worker_exits == exits, "a worker exited on a Redis restart"
+        assert chaos.workers_alive() == chaos.workers
+        verdict = chaos.verdict()
+        assert verdict.accepted == before + 2 * PER_SCENARIO
+        assert (verdict.pending, verdict.lost, verdict.duplicated) == (0, 0, 0), verdict
+    finally:
+        chaos.supervised = True
 
 
 def test_consolidation_held_what_a_new_analysis_found(chaos: Chaos) -> None:

@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from ordoclic_client import OrdoclicClient, PartnerCredentials, TokenCache
 from ordoclic_client.models import AuthResponse
 from ordoclic_client.results import Ok, Rejected, Unavailable, UnavailableKind
+from tests.waiting import join_all
 
 from .conftest import PARTNER_ID, RPPS, auth_answer, make_token, pem
 
@@ -196,8 +197,7 @@ def test_concurrent_callers_fetch_one_token(api: respx.MockRouter, client: Ordoc
     threads = [threading.Thread(target=search) for _ in range(8)]
     for thread in threads:
         thread.start()
-    for thread in threads:
-        thread.join()
+    join_all(threads, what="concurrent drug searches")
 
     assert all(isinstance(r, Ok) for r in results)
     assert api["auth"].call_count == 1

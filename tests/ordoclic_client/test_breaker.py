@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 
 import httpx
@@ -15,6 +14,7 @@ from redis.retry import Retry
 
 from ordoclic_client import OrdoclicClient, RedisBreaker
 from ordoclic_client.results import Ok, Rejected, Unavailable, UnavailableKind
+from tests.waiting import join_all, wait_until
 
 from .conftest import RPPS
 
@@ -104,8 +104,8 @@ def test_half_open_lets_exactly_one_probe_through_and_its_success_closes(
     first.drug_search(rpps=RPPS, text="x")
     assert first.breaker is not None
     assert first.breaker.state() == "open"
-    while first.breaker.state() == "open":
-        time.sleep(0.05)
+    breaker = first.breaker
+    wait_until(lambda: breaker.state() != "open", what="the breaker to half-open")
     assert first.breaker.state() == "half_open"
     drugs.mock(side_effect=slow_recovery)
     results: list[object] = []
@@ -115,7 +115,7 @@ def test_half_open_lets_exactly_one_probe_through_and_its_success_closes(
 
     refused = second.drug_search(rpps=RPPS, text="z")
     release.set()
-    probe.join()
+    join_all([probe], what="the recovery probe")
 
     assert isinstance(refused, Unavailable)
     assert refused.reason == "circuit open"
@@ -136,8 +136,8 @@ def test_a_failed_probe_opens_the_breaker_again(
     client.drug_search(rpps=RPPS, text="a")
     client.drug_search(rpps=RPPS, text="b")
     assert client.breaker is not None
-    while client.breaker.state() == "open":
-        time.sleep(0.05)
+    breaker = client.breaker
+    wait_until(lambda: breaker.state() != "open", what="the breaker to half-open")
 
     probe = client.drug_search(rpps=RPPS, text="c")
 

@@ -3,7 +3,9 @@
 import time
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from origami.middleware import LAST_ACTIVITY_SESSION_KEY
@@ -104,3 +106,49 @@ def _age_session_by(client, seconds):
     session = client.session
     session[LAST_ACTIVITY_SESSION_KEY] = int(session[LAST_ACTIVITY_SESSION_KEY]) - seconds
     session.save()
+
+
+def _session_writes(client, path, **headers):
+    """The response, and the statements that wrote the session row during the request."""
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(path, headers=headers)
+    writes = [
+        query["sql"]
+        for query in queries.captured_queries
+        if "django_session" in query["sql"]
+        and query["sql"].lstrip().upper().startswith(("UPDATE", "INSERT"))
+    ]
+    return response, writes
+
+
+def test_requests_within_a_minute_do_not_rewrite_the_session(client, settings):
+    settings.SESSION_INACTIVITY_TIMEOUT = 600
+    login(client, PrescriberFactory())
+    client.get(reverse("patients:search"))  # the exercise context chosen once, stored
+    for _ in range(3):
+        response, writes = _session_writes(client, reverse("patients:search"))
+        assert response.status_code == 200
+        assert writes == []
+
+
+def test_activity_is_recorded_once_a_minute_has_passed(client, settings):
+    settings.SESSION_INACTIVITY_TIMEOUT = 600
+    login(client, PrescriberFactory())
+    client.get(reverse("patients:search"))
+    _age_session(client, 61)
+    response, writes = _session_writes(client, reverse("patients:search"))
+    assert response.status_code == 200
+    assert len(writes) == 1
+    assert client.session[LAST_ACTIVITY_SESSION_KEY] >= int(time.time()) - 2
+
+
+def test_the_timeout_counts_from_the_last_recorded_activity_not_from_the_login(client, settings):
+    """Requests every 50 s for longer than the timeout: the session stays open (each request
+    less than a minute after the recorded activity writes nothing, the next one records it)."""
+    settings.SESSION_INACTIVITY_TIMEOUT = 120
+    login(client, PrescriberFactory())
+    for _ in range(6):  # 300 s of activity, 2.5 times the timeout
+        _age_session_by(client, 50)
+        assert client.get(reverse("patients:search")).status_code == 200
+    _age_session_by(client, 121)
+    assert client.get(reverse("patients:search")).status_code == 302

@@ -48,3 +48,13 @@ def test_an_account_deactivated_during_a_session_is_logged_out(client, how):
 
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login"))
+
+
+def test_the_session_ping_answers_a_logged_in_user_only(client):
+    """The reference request of bench.latency: the whole middleware stack, nothing else."""
+    url = reverse("session_ping")
+    assert Client().get(url).status_code == 302  # anonymous: to the login page
+    login(client, StaffFactory())
+    response = client.get(url)
+    assert (response.status_code, response.content) == (200, b"ok")
+    assert "no-cache" in response.headers["Cache-Control"]

@@ -148,7 +148,7 @@ def test_enqueue_publishes_the_row_id_to_the_outboxs_task(
 ) -> None:
     sent: list[tuple[str, Any, float]] = []
 
-    def send_task(name: str, *, args: Any, countdown: float, retry: bool) -> None:
+    def send_task(name: str, *, args: Any, countdown: float, retry: bool, **_: Any) -> None:
         assert retry is False  # never wait on a broker that is down
         sent.append((name, args, countdown))
 

@@ -112,3 +112,28 @@ def test_a_tampered_body_does_not_verify(tmp_path: Path, receiver: Receiver) -> 
     sandbox.app.webhooks.join()
     [(headers, body)] = receiver.received
     assert not verify(headers, body.replace(b"full", b"none"))
+
+
+def test_the_drain_returns_once_every_webhook_reached_the_partner(sandbox: Sandbox) -> None:
+    """What a test calls before it ends (tests/conftest.py, served_sandbox): after the drain,
+    nothing more reaches the partner, even a delivery that needed a retry."""
+    receiver = Receiver(failures=1)
+    api, headers, registered = _registered(sandbox)
+    api.post("/_sandbox/webhook", json={"url": receiver.url, "secret": SECRET})
+    api.post(f"{PRESCRIPTIONS}/{registered['id']}/cancel", json={"reason": "x"}, headers=headers)
+    drained = api.post("/_sandbox/webhook/drain", json={"timeout": 20}).json()
+    delivered = len(receiver.received)
+    receiver.server.shutdown()
+    assert drained == {"pending": 0}
+    assert delivered == 2  # the failed post and its retry, both before the drain returned
+
+
+def test_closing_the_sandbox_stops_its_webhook_thread(tmp_path: Path, receiver: Receiver) -> None:
+    sandbox = Sandbox(tmp_path / "s", webhook=WebhookTarget(url=receiver.url, secret=SECRET))
+    api, _, registered = _registered(sandbox)
+    api.post(f"/_sandbox/prescriptions/{registered['number']}/dispense", json={})
+    sender = sandbox.app.webhooks._thread
+    assert sender is not None
+    sandbox.close()
+    assert len(receiver.received) == 1  # delivered before closing returned
+    assert not sender.is_alive()

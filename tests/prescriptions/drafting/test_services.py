@@ -291,7 +291,8 @@ def test_two_concurrent_sign_requests_register_once(
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join()
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads), "a signing still runs after 60 s"
 
     assert len(outcomes) == 2
     assert Submission.objects.filter(prescription=prescription).count() == 1

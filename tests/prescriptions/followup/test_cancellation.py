@@ -318,6 +318,7 @@ def test_a_cancel_and_a_dispensing_at_the_same_moment_end_in_one_clear_state(
         thread.start()
     for thread in threads:
         thread.join(timeout=30)
+    assert not any(thread.is_alive() for thread in threads), "a side still runs after 30 s"
     entry = ledger_entry(served_ordoclic, prescription)
     if entry["cancelled"] == 1:  # the cancellation reached Ordoclic first
         assert dispensed == [409]
