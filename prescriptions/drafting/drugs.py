@@ -12,6 +12,7 @@ from ordoclic_client import contract
 from .. import ordoclic
 from ..errors import OrdoclicUnavailable, PrescriptionError
 from ..models import CodeSystem, PrescriptionLine
+from .units import unit_for_form
 
 
 @dataclass(frozen=True)
@@ -34,25 +35,10 @@ class DrugChoice:
             substance=", ".join(s.name.lower() for s in drug.substances),
             form=drug.form,
             route=drug.routes[0] if drug.routes else "",
-            default_unit=unit_for_form(drug.form),
+            default_unit=unit_for_form(
+                drug.form, drug.routes[0] if drug.routes else "", drug.label
+            ),
         )
-
-
-def unit_for_form(form: str) -> str:
-    """The unit a posology of this pharmaceutical form is counted in by default."""
-    form = form.lower()
-    for word, unit in (
-        ("comprimé", "comprimé"),
-        ("gélule", "gélule"),
-        ("sachet", "sachet"),
-        ("suppositoire", "suppositoire"),
-        ("inhal", "bouffée"),
-        ("buvable", "ml"),
-        ("injectable", "ampoule"),
-    ):
-        if word in form:
-            return unit
-    return ""
 
 
 def drug_remembered(*, code: str) -> DrugChoice | None:
@@ -70,7 +56,7 @@ def drug_remembered(*, code: str) -> DrugChoice | None:
         substance=line.substance,
         form=line.form,
         route=line.route,
-        default_unit=unit_for_form(line.form),
+        default_unit=unit_for_form(line.form, line.route, line.label),
     )
 
 

@@ -43,6 +43,7 @@ from . import payloads
 from .drugs import DrugChoice
 from .rules import level_needs_justification, non_substitution_error
 from .selectors import analysis_request_for, current_treatment_lines
+from .units import unit_for_form, unit_mismatch
 
 logger = logging.getLogger(__name__)
 
@@ -100,11 +101,18 @@ class LineInput:
     instructions: str = ""
 
 
-def _checked_posology(*, text: str, default_unit: str) -> Posology:
+def _checked_posology(
+    *, text: str, default_unit: str, form: str, route: str, label: str
+) -> Posology:
     try:
-        return posology_parse(text, default_unit=default_unit)
+        posology = posology_parse(text, default_unit=default_unit)
     except PosologyError as error:
         raise PrescriptionError(str(error), field="posology") from error
+    # "1 gel" on sachets would print "1 gélule": the unit must fit the drug's form.
+    mismatch = unit_mismatch(unit=posology.unit, form=form, route=route, label=label)
+    if mismatch:
+        raise PrescriptionError(mismatch, field="posology")
+    return posology
 
 
 def _line_values(
@@ -154,7 +162,13 @@ def prescription_line_add(
     )
     if not drug.code:
         raise PrescriptionError(_("Choisissez un médicament dans la liste."), field="drug")
-    posology = _checked_posology(text=data.posology, default_unit=drug.default_unit)
+    posology = _checked_posology(
+        text=data.posology,
+        default_unit=drug.default_unit,
+        form=drug.form,
+        route=drug.route,
+        label=drug.label,
+    )
     values = _line_values(
         prescription=locked, data=data, posology=posology, substance=drug.substance
     )
@@ -189,7 +203,13 @@ def prescription_line_update(
         prescription_id=line.prescription_id, acting_user=acting_user, version=version
     )
     line = PrescriptionLine.objects.select_for_update().get(pk=line.pk, prescription=locked)
-    posology = _checked_posology(text=data.posology, default_unit=line.unit)
+    posology = _checked_posology(
+        text=data.posology,
+        default_unit=unit_for_form(line.form, line.route, line.label) or line.unit,
+        form=line.form,
+        route=line.route,
+        label=line.label,
+    )
     for name, value in _line_values(
         prescription=locked, data=data, posology=posology, substance=line.substance
     ).items():
