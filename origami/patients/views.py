@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from origami.http import HtmxHttpRequest
+from origami.text import excerpt, length_error
 from practitioners.permissions import prescriber_required
 
 from .models import Patient
@@ -16,8 +19,13 @@ from .signals import patient_viewed
 @require_GET
 def search(request: HtmxHttpRequest) -> HttpResponse:
     query = request.GET.get("q", "")
-    patients = patient_search(query=query)
-    context = {"query": query, "patients": patients}
+    error = length_error(query, limit="search", what=_("La recherche"))
+    if error:
+        query = excerpt(query)
+    patients: QuerySet[Patient] | list[Patient] | None = (
+        [] if error else patient_search(query=query)
+    )
+    context = {"query": query, "patients": patients, "error": error}
     if request.htmx and not request.htmx.boosted:
         return render(request, "patients/search.html#results", context)
     return render(request, "patients/search.html", context)

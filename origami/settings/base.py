@@ -73,6 +73,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "practitioners.context_processors.exercise_context",
+                "origami.text.limits",
             ],
         },
     },

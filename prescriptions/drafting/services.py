@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from origami.patients.models import Patient
 from origami.patients.posology import Posology, PosologyError, posology_parse, posology_sentence
+from origami.text import length_error
 from practitioners.models import ExerciseContext, Practitioner, User
 
 from .. import ordoclic
@@ -101,6 +102,18 @@ class LineInput:
     instructions: str = ""
 
 
+def _check_lengths(data: LineInput) -> None:
+    """Before anything reads them: a pasted page is refused, never parsed nor quoted back."""
+    for field, what in (
+        ("posology", _("La posologie")),
+        ("quantity", _("La quantité")),
+        ("instructions", _("Les instructions")),
+    ):
+        error = length_error(getattr(data, field), limit=field, what=what)
+        if error:
+            raise PrescriptionError(error, field=field)
+
+
 def _checked_posology(
     *, text: str, default_unit: str, form: str, route: str, label: str
 ) -> Posology:
@@ -162,6 +175,7 @@ def prescription_line_add(
     )
     if not drug.code:
         raise PrescriptionError(_("Choisissez un médicament dans la liste."), field="drug")
+    _check_lengths(data)
     posology = _checked_posology(
         text=data.posology,
         default_unit=drug.default_unit,
@@ -203,6 +217,7 @@ def prescription_line_update(
         prescription_id=line.prescription_id, acting_user=acting_user, version=version
     )
     line = PrescriptionLine.objects.select_for_update().get(pk=line.pk, prescription=locked)
+    _check_lengths(data)
     posology = _checked_posology(
         text=data.posology,
         default_unit=unit_for_form(line.form, line.route, line.label) or line.unit,
@@ -361,6 +376,9 @@ def alert_decide(
     if alert.version != locked.version:
         raise StaleVersion()
     reason = reason.strip()
+    too_long = length_error(reason, limit="justification", what=_("La justification"))
+    if too_long:
+        raise PrescriptionError(too_long, field="reason")
     if decision not in Decision.values:
         raise PrescriptionError(_("Décision inconnue."), field="decision")
     if decision == Decision.MAINTAIN and level_needs_justification(alert.level) and not reason:

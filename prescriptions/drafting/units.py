@@ -21,7 +21,8 @@ from origami.patients.posology import UNITS
 
 SUBSTANCE_UNITS = ("mg", "g", "µg", "UI")
 
-# (keywords looked for in the folded form and presentation, units that fit it: the first is the default).
+# (keywords looked for in the folded form and presentation, units that fit: the first is the
+# default).
 # Order matters: the more specific first ("nébuliseur" before "inhalation", "gélule" before "gel",
 # "en gouttes" before "buvable", "suspension buvable" before "poudre").
 FORM_RULES: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
@@ -62,9 +63,7 @@ ROUTE_RULES: dict[str, tuple[str, ...]] = {
 
 def _fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text)
-    return " ".join(
-        "".join(c for c in decomposed if not unicodedata.combining(c)).lower().split()
-    )
+    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).lower().split())
 
 
 def _presentation(label: str) -> str:

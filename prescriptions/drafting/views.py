@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from origami.patients.models import Patient
+from origami.text import excerpt, length_error
 from practitioners.models import ExerciseContext
 from practitioners.permissions import UserRequest, prescriber_required
 from practitioners.selectors import current_exercise_context, exercise_contexts_for
@@ -134,10 +135,12 @@ def draft_screen(request: UserRequest, prescription: Prescription) -> HttpRespon
 @prescriber_required
 def drug_search(request: UserRequest, pk: int) -> HttpResponse:
     prescription = prescription_get_for(user=request.user, pk=pk, for_change=True)
-    text = request.GET.get("q", "").strip()[:100]
+    text = request.GET.get("q", "").strip()
     drugs: list[dict[str, Any]] = []
-    error = ""
-    if len(text) >= 2:
+    error = length_error(text, limit="search", what=_("La recherche")) or ""
+    if error:
+        text = excerpt(text)
+    elif len(text) >= 2:
         try:
             found = ordoclic.drugs_search(rpps=prescription.prescriber.rpps, text=text, per_page=12)
         except PrescriptionError as refusal:  # unavailable, or the query refused

@@ -98,10 +98,12 @@ def test_a_unit_that_does_not_fit_adds_no_line(prescriber: Any, patient: Any) ->
     with pytest.raises(PrescriptionError, match="ne convient pas"):
         add(prescription, prescriber, catalogue_drug(CURACNE_CAPSULE), "1 cp le soir 1 mois")
     prescription.refresh_from_db()
-    assert prescription.lines.count() == 0 and prescription.version == 1
+    assert prescription.lines.count() == 0
+    assert prescription.version == 1
     # The default unit and the right one pass.
     line = add(prescription, prescriber, catalogue_drug(FORLAX_SACHET), "1 le matin 7j")
-    assert line.unit == "sachet" and line.posology_text.startswith("1 sachet le matin")
+    assert line.unit == "sachet"
+    assert line.posology_text.startswith("1 sachet le matin")
     line = add(prescription, prescriber, catalogue_drug(CLAMOXYL_SUSPENSION), "5 ml x3/j 7j")
     assert line.unit == "ml"
     assert add(prescription, prescriber, catalogue_drug(ATROVENT_NEBULISEUR), "1 x3/j").unit == (

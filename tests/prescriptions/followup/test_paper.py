@@ -124,12 +124,14 @@ def test_a_registered_copy_carries_every_mandatory_mention(
     }
     missing = [name for name, mention in mentions.items() if mention not in shown]
     assert not missing, missing
-    assert 'id="paper-qr"' in html and "data:image/svg+xml" in html
+    assert 'id="paper-qr"' in html
+    assert "data:image/svg+xml" in html
     # The instructions are not appended in lower case after the posology's full stop.
     assert ". à jeun" not in shown
     # No weight for an adult whose doses are counted in tablets.
     assert "Poids" not in shown
-    assert "paper-mark" not in html and "non encore enregistrée" not in shown
+    assert "paper-mark" not in html
+    assert "non encore enregistrée" not in shown
 
 
 def test_a_child_copy_carries_the_weight_and_a_missing_weight_is_said(
@@ -170,7 +172,8 @@ def test_a_queued_copy_keeps_its_banner_and_has_no_qr_code_nor_number(
     html = paper(logged_in_client(martin), prescription)
     assert "non encore enregistrée" in text_of(html)
     assert "data:image/svg+xml" not in html
-    assert 'id="paper-qr"' not in html and 'id="paper-number"' not in html
+    assert 'id="paper-qr"' not in html
+    assert 'id="paper-number"' not in html
 
 
 def test_a_cancelled_copy_is_marked_with_date_and_reason_and_no_qr_code(
@@ -192,12 +195,14 @@ def test_a_cancelled_copy_is_marked_with_date_and_reason_and_no_qr_code(
     html = paper(logged_in_client(martin), prescription)
     shown = text_of(html)
     day = timezone.localtime(prescription.cancelled_at).strftime("%d/%m/%Y")
-    assert 'id="paper-mark"' in html and "ANNULÉE" in shown
+    assert 'id="paper-mark"' in html
+    assert "ANNULÉE" in shown
     assert f"L'ordonnance n° {prescription.number} a été annulée le {day}" in shown
     assert "Motif : Autre motif (allergie découverte" in shown
     assert "x" * 200 not in shown  # a short excerpt of the comment, not all of it
     assert "data:image/svg+xml" not in html
-    assert 'id="paper-qr"' not in html and 'id="paper-number"' not in html
+    assert 'id="paper-qr"' not in html
+    assert 'id="paper-number"' not in html
     # The number appears only inside the mark's sentence, never as a valid number.
     assert shown.count(prescription.number) == 1
     assert grouped(prescription.number) not in shown
@@ -220,7 +225,8 @@ def test_a_copy_whose_cancellation_is_pending_is_marked_and_has_no_qr_code(
     html = paper(logged_in_client(martin), prescription)
     assert "ANNULATION DEMANDÉE" in text_of(html)
     assert "Motif : Erreur de saisie" in text_of(html)
-    assert "data:image/svg+xml" not in html and 'id="paper-number"' not in html
+    assert "data:image/svg+xml" not in html
+    assert 'id="paper-number"' not in html
 
 
 def test_a_replaced_copy_is_marked_with_its_replacement_and_no_qr_code(
@@ -239,14 +245,17 @@ def test_a_replaced_copy_is_marked_with_its_replacement_and_no_qr_code(
     assert old.status == "replaced"
     html = paper(client, old)
     shown = text_of(html)
-    assert 'id="paper-mark"' in html and "REMPLACÉE" in shown
+    assert 'id="paper-mark"' in html
+    assert "REMPLACÉE" in shown
     assert f"remplacée le {timezone.localtime(old.cancelled_at):%d/%m/%Y}" in shown
     assert f"par l'ordonnance n° {new.number}" in shown
     assert "Motif : Remplacée par une nouvelle ordonnance" in shown
-    assert "data:image/svg+xml" not in html and 'id="paper-number"' not in html
+    assert "data:image/svg+xml" not in html
+    assert 'id="paper-number"' not in html
     # The new one is a valid copy.
     new_html = paper(client, new)
-    assert "data:image/svg+xml" in new_html and grouped(new.number) in text_of(new_html)
+    assert "data:image/svg+xml" in new_html
+    assert grouped(new.number) in text_of(new_html)
     assert "paper-mark" not in new_html
 
 
