@@ -22,6 +22,7 @@ from origami.patients.models import Patient
 from ..models import (
     BusinessStatus,
     Cancellation,
+    CancellationReason,
     CancellationStatus,
     Prescription,
     PrescriptionLine,
@@ -124,6 +125,9 @@ def _mark_for(prescription: Prescription) -> PaperMark | None:
                     else ""
                 ),
             }
+            # The sentence names the replacement: the reissue's own reason would repeat it.
+            if done is not None and done.reason == CancellationReason.REPLACED:
+                reason = ""
             return PaperMark(_("REMPLACÉE"), explanation, on, reason)
         explanation = _(
             "L'ordonnance n° %(number)s a été annulée le %(day)s : cette copie n'est plus valable."
