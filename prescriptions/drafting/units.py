@@ -96,7 +96,8 @@ def unit_mismatch(*, unit: str, form: str, route: str = "", label: str = "") -> 
     fitting = units_for(form=form, route=route, label=label)
     if not fitting or unit in fitting or unit in SUBSTANCE_UNITS:
         return None
-    named = " ".join(form.split())
+    # The printed presentation says more than the form ("… en sachet"): name the drug by it.
+    named = " ".join((_presentation(label) or form).split())
     if len(named) > 60:
         named = named[:59] + "…"
     return _(
