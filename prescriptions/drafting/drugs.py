@@ -26,6 +26,7 @@ class DrugChoice:
     route: str = ""
     code_system: str = "cis"
     default_unit: str = ""
+    reimbursable: bool | None = None
 
     @classmethod
     def from_drug(cls, drug: contract.Drug) -> DrugChoice:
@@ -38,7 +39,15 @@ class DrugChoice:
             default_unit=unit_for_form(
                 drug.form, drug.routes[0] if drug.routes else "", drug.label
             ),
+            reimbursable=_reimbursable(drug),
         )
+
+
+def _reimbursable(drug: contract.Drug) -> bool | None:
+    """Reimbursed when one of its presentations has a rate; None when none is listed."""
+    if not drug.presentations:
+        return None
+    return any(p.reimbursement_rate_percent or p.reimbursement_rate for p in drug.presentations)
 
 
 def drug_remembered(*, code: str) -> DrugChoice | None:
@@ -57,6 +66,7 @@ def drug_remembered(*, code: str) -> DrugChoice | None:
         form=line.form,
         route=line.route,
         default_unit=unit_for_form(line.form, line.route, line.label),
+        reimbursable=line.reimbursable,
     )
 
 

@@ -196,6 +196,7 @@ def prescription_line_add(
         substance=drug.substance,
         form=drug.form,
         route=drug.route,
+        reimbursable=drug.reimbursable,
         **values,
     )
     _bump(locked)

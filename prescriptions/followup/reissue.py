@@ -58,6 +58,7 @@ LINE_FIELDS = [
     "non_substitutable_reason",
     "ald",
     "instructions",
+    "reimbursable",
 ]
 
 

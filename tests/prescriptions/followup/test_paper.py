@@ -23,7 +23,12 @@ from prescriptions.followup.paper import instructions_sentence
 from prescriptions.models import Prescription
 from tests.factories import PatientFactory
 
-from ..conftest import draft_with_lines, registered_prescription, sign_and_register
+from ..conftest import (
+    catalogue_drug,
+    draft_with_lines,
+    registered_prescription,
+    sign_and_register,
+)
 
 pytestmark = [pytest.mark.django_db]
 
@@ -35,6 +40,7 @@ LEVOTHYROX = DrugChoice(
     route="orale",
     default_unit="comprimé",
 )
+ADVIL = "63646874"  # ADVIL 400 mg: no reimbursed presentation
 DOLIPRANE_SUSPENSION = DrugChoice(
     code="60234100",
     label="DOLIPRANE 2,4 %, suspension buvable",
@@ -88,6 +94,14 @@ def test_a_registered_copy_carries_every_mandatory_mention(
             instructions="à jeun, une demi-heure avant le petit déjeuner",
         ),
     )
+    prescription.refresh_from_db()
+    services.prescription_line_add(
+        prescription=prescription,
+        acting_user=martin,
+        version=prescription.version,
+        drug=catalogue_drug(ADVIL),
+        data=services.LineInput(posology="1 cp si besoin max 3/24h 3j"),
+    )
     prescription = sign_and_register(user=martin, prescription=prescription)
     html = paper(logged_in_client(martin), prescription)
     shown = text_of(html)
@@ -116,6 +130,7 @@ def test_a_registered_copy_carries_every_mandatory_mention(
         "ALD zone (bizone)": "affection de longue durée reconnue",
         "non-ALD zone (bizone)": "sans rapport avec l'affection de longue durée",
         "renewals": "À renouveler 2 fois",
+        "a drug not reimbursed (NR)": "ADVIL 400 mg, comprimé enrobé (ibuprofène) NR",
         "non substituable with its reason": "Non substituable (MTE)",
         "the patient's objection to dispensing follow-up": "s'oppose à ce que le prescripteur",
         "the unique number, grouped by four": grouped(prescription.number),
@@ -128,6 +143,7 @@ def test_a_registered_copy_carries_every_mandatory_mention(
     assert "data:image/svg+xml" in html
     # The instructions are not appended in lower case after the posology's full stop.
     assert ". à jeun" not in shown
+    assert shown.count("NR (non remboursable)") == 1  # the reimbursed ones are not flagged
     # No weight for an adult whose doses are counted in tablets.
     assert "Poids" not in shown
     assert "paper-mark" not in html
