@@ -49,3 +49,14 @@ def test_the_admin_practitioner_form_refuses_a_pasted_name(client: object) -> No
     assert response.status_code == 400
     assert "au plus 150 caractères" in html
     assert 'maxlength="150"' in html
+
+
+@pytest.mark.django_db
+def test_a_pasted_password_is_refused_at_login_without_being_checked(client: object) -> None:
+    user = PrescriberFactory()
+    response = client.post(  # type: ignore[attr-defined]
+        reverse("login"), {"username": user.username, "password": "x" * 5000}
+    )
+    html = response.content.decode()
+    assert "au plus 256 caractères" in html
+    assert "x" * 300 not in html
