@@ -78,6 +78,16 @@ def test_no_page_has_an_accessibility_violation(
     check(page, f"{base}/patients/?q=Lef%C3%A8vre", "#results table", found)
     check(page, f"{base}/patients/{patient.pk}/", "#new-prescription", found)
     check(page, f"{base}/ordonnances/{draft.pk}/", ".rx-alert-ci", found)
+    # The same screen with a decision form open and a line refused (its error shown).
+    page.locator(".rx-alert-ci summary", has_text="Maintenir").first.click()
+    page.fill("#drug-search", "forlax")
+    page.wait_for_selector(".rx-drug")
+    page.press("#drug-search", "Enter")
+    page.keyboard.type("1 gel le matin 7j")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#add-line .field-error")
+    if problems := violations(page):
+        found["draft with a decision form and a refused line"] = problems
     check(page, f"{base}/ordonnances/{signed.pk}/", "main", found)
     check(page, f"{base}/ordonnances/", "main", found)
     check(page, f"{base}/ordonnances/?filtre=sent", "main", found)
