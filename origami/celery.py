@@ -74,8 +74,9 @@ def enqueue_within_budget(
     task: Any, *, args: tuple[Any, ...], countdown: float = 0.0, budget: float | None = None
 ) -> None:
     """Publish ``task`` (a task, or a task's name) with ``args``, or raise (kombu's
-    OperationalError, or a socket error) within about ``budget`` seconds (ORIGAMI_ENQUEUE_BUDGET) whatever the broker's state: down,
-    refusing connections, or accepting them and never answering. For enqueues that are a
+    OperationalError, or a socket error) within about ``budget`` seconds
+    (ORIGAMI_ENQUEUE_BUDGET) whatever the broker's state: down, refusing connections, or
+    accepting them and never answering. For enqueues that are a
     speed-up only, made from a web request: Postgres holds what must be sent and the sweepers
     enqueue again what this could not. Celery's own path would spend ``broker_connection_timeout``
     retrying the connection, and wait on a hung broker as long as the workers' socket timeout."""

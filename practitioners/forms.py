@@ -12,6 +12,8 @@ from .identifiers import clean_am_number, clean_finess, clean_rpps
 from .models import ExerciseContext, Practitioner, Profession, User
 from .usernames import username_normalize
 
+PASSWORD_MAX_LENGTH = 256
+
 
 class LoginForm(forms.Form):
     username = forms.CharField(
@@ -19,8 +21,10 @@ class LoginForm(forms.Form):
         max_length=150,
         widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True}),
     )
+    # Bounded like every text field: a pasted megabyte is refused before anything hashes it.
     password = forms.CharField(
         label=_("Mot de passe"),
+        max_length=PASSWORD_MAX_LENGTH,
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
@@ -129,7 +133,10 @@ class PractitionerAccountCreateForm(FinessOrAmNumberMixin, forms.Form):
     last_name = forms.CharField(label=_("Nom"), max_length=150)
     email = forms.EmailField(label=_("Adresse électronique"), required=False)
     password = forms.CharField(
-        label=_("Mot de passe initial"), strip=False, widget=forms.PasswordInput
+        label=_("Mot de passe initial"),
+        max_length=PASSWORD_MAX_LENGTH,
+        strip=False,
+        widget=forms.PasswordInput,
     )
     rpps = forms.CharField(
         label=_("RPPS"),

@@ -293,6 +293,9 @@ class PrescriptionLine(models.Model):
     # an earlier prescription of it), printed on the paper copy.
     overlap_allowed = models.BooleanField(_("chevauchement autorisé"), default=False)
     instructions = models.CharField(_("instructions"), max_length=500, blank=True)
+    # Whether the drug is reimbursed (a presentation with a rate), as the drug database said
+    # when the line was written; printed "NR" on the paper copy when not. None: not known.
+    reimbursable = models.BooleanField(_("remboursable"), null=True, blank=True)
     dispensing_status = models.CharField(
         _("délivrance"), max_length=16, choices=LineDispensingStatus.choices, default="none"
     )

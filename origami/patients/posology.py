@@ -16,6 +16,8 @@ from decimal import Decimal, InvalidOperation
 
 from django.utils.translation import gettext as _
 
+from origami.text import excerpt
+
 MOMENTS = ("matin", "midi", "soir", "coucher")
 MOMENT_WORDS = {"matin": "le matin", "midi": "le midi", "soir": "le soir", "coucher": "au coucher"}
 
@@ -33,12 +35,15 @@ DURATION_WORDS = {
 UNITS: dict[str, tuple[str, tuple[str, ...]]] = {
     "comprimé": ("comprimés", ("cp", "cps", "cpr", "comp", "comprime", "comprimes")),
     "gélule": ("gélules", ("gel", "gelule", "gelules", "gél")),
+    "capsule": ("capsules", ("caps",)),
     "sachet": ("sachets", ("sach", "sachets")),
     "bouffée": ("bouffées", ("bouf", "bouffee", "bouffees", "inh", "puff", "puffs")),
     "goutte": ("gouttes", ("gtt", "gouttes")),
     "ampoule": ("ampoules", ("amp", "ampoules")),
     "suppositoire": ("suppositoires", ("suppo", "suppos", "suppositoires")),
     "application": ("applications", ("appli", "applications")),
+    "patch": ("patchs", ("patches",)),
+    "ovule": ("ovules", ()),
     "pulvérisation": ("pulvérisations", ("pulv", "pulverisation", "pulverisations")),
     "dose": ("doses", ("doses",)),
     "injection": ("injections", ("inj", "injections")),
@@ -159,7 +164,9 @@ def _number(token: str) -> Decimal:
             return Decimal(numerator) / Decimal(denominator)
         return Decimal(token.replace(",", "."))
     except (InvalidOperation, ZeroDivisionError) as exc:
-        raise PosologyError(_("Nombre illisible : « %(token)s ».") % {"token": token}) from exc
+        raise PosologyError(
+            _("Nombre illisible : « %(token)s ».") % {"token": excerpt(token)}
+        ) from exc
 
 
 def _period(word: str) -> str:
@@ -229,7 +236,7 @@ def posology_parse(text: str, *, default_unit: str = "") -> Posology:
         elif default_unit or word in {"x", "fois"}:
             rest = folded[match.start(2) :]
         else:
-            raise PosologyError(_("Unité inconnue : « %(unit)s ».") % {"unit": word})
+            raise PosologyError(_("Unité inconnue : « %(unit)s ».") % {"unit": excerpt(word)})
     if not unit:
         raise PosologyError(_("Précisez l'unité de la dose (cp, gélule, ml, mg…)."))
 
@@ -276,7 +283,7 @@ def posology_parse(text: str, *, default_unit: str = "") -> Posology:
                 "Posologie incomprise près de « %(words)s » : reformulez, ou écrivez-le dans "
                 "les instructions."
             )
-            % {"words": " ".join(leftover)}
+            % {"words": excerpt(" ".join(leftover))}
         )
     posology = Posology(
         dose=dose,

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -10,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import trigger_client_event
 
 from origami.http import HtmxHttpRequest
+from origami.text import excerpt, length_error
 from practitioners.permissions import UserRequest, prescriber_required
 
 from . import services
@@ -26,8 +28,13 @@ def search(request: HtmxHttpRequest) -> HttpResponse:
     NIR) travel in the body, never in the URL: URLs end up in access logs, proxies and the
     browser's history."""
     query = request.POST.get("q", "") if request.method == "POST" else ""
-    patients = patient_search(query=query)
-    context = {"query": query, "patients": patients}
+    error = length_error(query, limit="search", what=_("La recherche"))
+    if error:
+        query = excerpt(query)
+    patients: QuerySet[Patient] | list[Patient] | None = (
+        [] if error else patient_search(query=query)
+    )
+    context = {"query": query, "patients": patients, "error": error}
     if request.htmx and not request.htmx.boosted:
         return render(request, "patients/search.html#results", context)
     return render(request, "patients/search.html", context)

@@ -76,6 +76,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "practitioners.context_processors.exercise_context",
+                "origami.text.limits",
             ],
         },
     },

@@ -54,6 +54,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ordoclic_client import OrdoclicClient, contract
+from origami.text import length_error
 from practitioners.models import User
 
 from .. import ordoclic
@@ -663,6 +664,9 @@ def submission_release(
         raise PrescriptionError(_("Cette ordonnance n'attend plus votre décision."))
     for alert in held_alerts(prescription=locked):
         reason = reasons.get(alert.pk, "").strip()
+        too_long = length_error(reason, limit="justification", what=_("La justification"))
+        if too_long:
+            raise PrescriptionError(too_long, field=f"reason-{alert.pk}")
         if alert.needs_justification and not reason:  # type: ignore[attr-defined]
             raise PrescriptionError(
                 _("Justifiez le maintien : c'est obligatoire pour une alerte de niveau %(level)s.")

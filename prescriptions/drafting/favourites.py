@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from practitioners.models import ExerciseContext, Practitioner, User
 
 from ..drugs.catalogue import DrugChoice
-from ..drugs.memory import unit_for_form
+from ..drugs.units import unit_for_form
 from ..errors import PrescriptionError
 from ..models import (
     AuditAction,
@@ -88,7 +88,7 @@ def template_line_input(template: LineTemplate) -> tuple[DrugChoice, LineInput]:
         form=template.form,
         route=template.route,
         code_system=template.drug_code_system,
-        default_unit=unit_for_form(template.form),
+        default_unit=unit_for_form(template.form, template.route, template.label),
         dosage=template.dosage,
         # kept with the template: the rules of the product (narcotic, hospital-only, …) apply
         # again when the line is inserted into a draft

@@ -43,6 +43,7 @@ LINE_FIELDS = [
     "ald",
     "instructions",
     "non_reimbursable",
+    "reimbursable",
     "conditions_confirmed",
     "overlap_allowed",
 ]

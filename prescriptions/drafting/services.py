@@ -20,11 +20,13 @@ from django.utils.translation import gettext as _
 from ordoclic_client import contract
 from origami.patients.models import Patient
 from origami.patients.posology import Posology, PosologyError, posology_parse, posology_sentence
+from origami.text import length_error
 from practitioners.models import ExerciseContext, Practitioner, User
 
 from .. import ordoclic
 from ..access import prescription_lock_for_change, user_may_change
 from ..drugs.catalogue import DrugChoice
+from ..drugs.units import unit_for_form, unit_mismatch
 from ..errors import PrescriptionError, StaleVersion
 from ..models import (
     Alert,
@@ -119,11 +121,30 @@ class LineInput:
     overlap_allowed: bool = False
 
 
-def _checked_posology(*, text: str, default_unit: str) -> Posology:
+def _check_lengths(data: LineInput) -> None:
+    """Before anything reads them: a pasted page is refused, never parsed nor quoted back."""
+    for field, what in (
+        ("posology", _("La posologie")),
+        ("quantity", _("La quantité")),
+        ("instructions", _("Les instructions")),
+    ):
+        error = length_error(getattr(data, field), limit=field, what=what)
+        if error:
+            raise PrescriptionError(error, field=field)
+
+
+def _checked_posology(
+    *, text: str, default_unit: str, form: str, route: str, label: str
+) -> Posology:
     try:
-        return posology_parse(text, default_unit=default_unit)
+        posology = posology_parse(text, default_unit=default_unit)
     except PosologyError as error:
         raise PrescriptionError(str(error), field="posology") from error
+    # "1 gel" on sachets would print "1 gélule": the unit must fit the drug's form.
+    mismatch = unit_mismatch(unit=posology.unit, form=form, route=route, label=label)
+    if mismatch:
+        raise PrescriptionError(mismatch, field="posology")
+    return posology
 
 
 def _is_hospital(prescription: Prescription) -> bool:
@@ -254,7 +275,14 @@ def line_values_checked(*, drug: DrugChoice, data: LineInput) -> dict[str, Any]:
     outside any prescription (a protocol written from scratch)."""
     if not drug.code:
         raise PrescriptionError(_("Choisissez un médicament dans la liste."), field="drug")
-    posology = _checked_posology(text=data.posology, default_unit=drug.default_unit)
+    _check_lengths(data)
+    posology = _checked_posology(
+        text=data.posology,
+        default_unit=drug.default_unit,
+        form=drug.form,
+        route=drug.route,
+        label=drug.label,
+    )
     return _line_values(
         prescription=None,
         data=data,
@@ -288,7 +316,14 @@ def _line_create(
 ) -> PrescriptionLine:
     if not drug.code:
         raise PrescriptionError(_("Choisissez un médicament dans la liste."), field="drug")
-    posology = _checked_posology(text=data.posology, default_unit=drug.default_unit)
+    _check_lengths(data)
+    posology = _checked_posology(
+        text=data.posology,
+        default_unit=drug.default_unit,
+        form=drug.form,
+        route=drug.route,
+        label=drug.label,
+    )
     values = _line_values(
         prescription=prescription,
         data=data,
@@ -309,6 +344,7 @@ def _line_create(
         route=drug.route,
         conditions=drug.conditions,
         drug_verified=drug.verified,
+        reimbursable=drug.reimbursable,
         **values,
     )
 
@@ -388,7 +424,14 @@ def prescription_line_update(
         prescription_id=line.prescription_id, acting_user=acting_user, version=version
     )
     line = PrescriptionLine.objects.select_for_update().get(pk=line.pk, prescription=locked)
-    posology = _checked_posology(text=data.posology, default_unit=line.unit)
+    _check_lengths(data)
+    posology = _checked_posology(
+        text=data.posology,
+        default_unit=unit_for_form(line.form, line.route, line.label) or line.unit,
+        form=line.form,
+        route=line.route,
+        label=line.label,
+    )
     for name, value in _line_values(
         prescription=locked,
         data=data,
@@ -545,6 +588,9 @@ def alert_decide(
     if alert.version != locked.version:
         raise StaleVersion()
     reason = reason.strip()
+    too_long = length_error(reason, limit="justification", what=_("La justification"))
+    if too_long:
+        raise PrescriptionError(too_long, field="reason")
     if decision not in Decision.values:
         raise PrescriptionError(_("Décision inconnue."), field="decision")
     if decision == Decision.MAINTAIN and level_needs_justification(alert.level) and not reason:

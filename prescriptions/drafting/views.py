@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from origami.patients.models import Patient
+from origami.text import excerpt, length_error
 from practitioners.models import ExerciseContext
 from practitioners.permissions import UserRequest, prescriber_required
 from practitioners.selectors import current_exercise_context, exercise_contexts_for
@@ -142,12 +143,14 @@ def draft_screen(request: UserRequest, prescription: Prescription) -> HttpRespon
 @prescriber_required
 def drug_search(request: UserRequest, pk: int) -> HttpResponse:
     prescription = prescription_get_for(user=request.user, pk=pk, for_change=True)
-    text = request.GET.get("q", "").strip()[:100]
+    text = request.GET.get("q", "").strip()
     drugs: list[dict[str, Any]] = []
-    error = ""
+    error = length_error(text, limit="search", what=_("La recherche")) or ""
     kept: dict[str, Any] = {"favourites": [], "protocols": []}
     offline = False
-    if len(text) >= 2:
+    if error:
+        text = excerpt(text)
+    elif len(text) >= 2:
         # The prescriber's own favourites and protocols first: they answer even when Ordoclic
         # does not.
         kept = {

@@ -31,7 +31,6 @@ from .memory import (
     drugs_recalled,
     drugs_remember,
     substance_of,
-    unit_for_form,
 )
 from .naming import (
     conditions_wire,
@@ -41,6 +40,7 @@ from .naming import (
     dci_substance,
     label_strength,
 )
+from .units import unit_for_form
 
 
 @dataclass(frozen=True)
@@ -90,6 +90,8 @@ class DrugChoice:
     conditions: dict[str, Any] = field(default_factory=dict)
     dci: DciLine | None = None
     verified: bool = True
+    # reimbursed when one of its presentations has a rate; None when none is listed
+    reimbursable: bool | None = None
 
     @classmethod
     def from_drug(cls, drug: contract.Drug, *, verified: bool = True) -> DrugChoice:
@@ -99,7 +101,10 @@ class DrugChoice:
             substance=substance_of(drug),
             form=drug.form,
             route=drug.routes[0] if drug.routes else "",
-            default_unit=unit_for_form(drug.form),
+            default_unit=unit_for_form(
+                drug.form, drug.routes[0] if drug.routes else "", drug.label
+            ),
+            reimbursable=_reimbursable(drug),
             dosage=" + ".join(s.dosage for s in drug.substances if s.dosage),
             conditions=conditions_wire(drug.conditions),
             dci=DciLine.of(drug),
@@ -132,6 +137,13 @@ class DrugChoice:
             # the route follows from the form (the analysis derives it)
             route="",
         )
+
+
+def _reimbursable(drug: contract.Drug) -> bool | None:
+    """Reimbursed when one of its presentations has a rate; None when none is listed."""
+    if not drug.presentations:
+        return None
+    return any(p.reimbursement_rate_percent or p.reimbursement_rate for p in drug.presentations)
 
 
 def drug_presentation(drug: contract.Drug) -> contract.Presentation | None:

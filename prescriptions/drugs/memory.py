@@ -25,6 +25,7 @@ from ordoclic_client import contract
 from ordoclic_client.text import words
 
 from ..models import DrugSource, KnownDrug
+from .units import unit_for_form
 
 # How stale "last seen at Ordoclic" may get before a search writes it again.
 SEEN_REFRESH = timedelta(hours=6)
@@ -58,23 +59,6 @@ def substance_of(drug: contract.Drug) -> str:
     return ", ".join(s.name.lower() for s in drug.substances)
 
 
-def unit_for_form(form: str) -> str:
-    """The unit a posology of this pharmaceutical form is counted in by default."""
-    form = form.lower()
-    for word, unit in (
-        ("comprimé", "comprimé"),
-        ("gélule", "gélule"),
-        ("sachet", "sachet"),
-        ("suppositoire", "suppositoire"),
-        ("inhal", "bouffée"),
-        ("buvable", "ml"),
-        ("injectable", "ampoule"),
-    ):
-        if word in form:
-            return unit
-    return ""
-
-
 def _search_text(drug: contract.Drug) -> str:
     parts = [drug.label, drug.common_name, *(s.name for s in drug.substances)]
     return " ".join(dict.fromkeys(w for part in parts for w in words(part)))
@@ -91,7 +75,7 @@ def _row(drug: contract.Drug, *, source: str, now: datetime) -> KnownDrug:
         dosage=" + ".join(s.dosage for s in drug.substances if s.dosage)[:255],
         form=drug.form[:120],
         routes=list(drug.routes),
-        default_unit=unit_for_form(drug.form),
+        default_unit=unit_for_form(drug.form, drug.routes[0] if drug.routes else "", drug.label),
         atc=drug.atc[:16],
         marketed=drug.marketed,
         holder=drug.holder[:255],

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from origami.patients.models import Patient
+from origami.text import length_error
 from practitioners.models import Role, User
 
 from ..models import AuditAction, AuditEvent
@@ -87,13 +88,21 @@ class AuditFilters:
                 )
                 return None
 
+        def text(name: str, limit: str, label: str) -> str:
+            value = (query.get(name) or "").strip()
+            too_long = length_error(value, limit=limit, what=label)
+            if too_long:
+                errors.append(too_long)
+                return ""
+            return value
+
         action = (query.get("action") or "").strip()[:64]
         if action and action not in AuditAction.values:
             errors.append(str(_("Type d'événement inconnu : choisissez-le dans la liste.")))
             action = ""
         filters = cls(
-            prescription=(query.get("ordonnance") or "").strip()[:64],
-            user=(query.get("utilisateur") or "").strip()[:150],
+            prescription=text("ordonnance", "journal_prescription", str(_("L'ordonnance"))),
+            user=text("utilisateur", "journal_user", str(_("L'utilisateur"))),
             action=action,
             date_from=day("du", str(_("du"))),
             date_to=day("au", str(_("au"))),

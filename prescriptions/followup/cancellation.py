@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ordoclic_client import contract
+from origami.text import length_error
 from practitioners.models import User
 
 from .. import ordoclic
@@ -45,7 +46,6 @@ from .dispensing import dispensing_refresh
 
 logger = logging.getLogger(__name__)
 
-COMMENT_MAX_LENGTH = 500
 # Offered to the prescriber; "replaced" is set by a reissue, not chosen by hand.
 REASONS_OFFERED = [c for c in CancellationReason.choices if c[0] != CancellationReason.REPLACED]
 
@@ -80,12 +80,9 @@ def prescription_cancel(
         raise PrescriptionError(
             _("Précisez le motif de l'annulation (motif « Autre »)."), field="comment"
         )
-    if len(comment) > COMMENT_MAX_LENGTH:
-        raise PrescriptionError(
-            _("La précision ne doit pas dépasser %(max)s caractères.")
-            % {"max": COMMENT_MAX_LENGTH},
-            field="comment",
-        )
+    too_long = length_error(comment, limit="cancellation_comment", what=_("La précision"))
+    if too_long:
+        raise PrescriptionError(too_long, field="comment")
     pending = cancellation_pending(prescription=locked)
     if pending is not None:
         return pending

@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from origami.text import excerpt, length_error
 from practitioners.models import Role, User
 
 from ..errors import LookupRefused
@@ -100,6 +101,9 @@ def _find(number: str) -> Prescription | None:
 
 
 def _checked_number(raw: str) -> str:
+    too_long = length_error(raw, limit="lookup_number", what=_("Le numéro"))
+    if too_long:
+        raise LookupRefused(too_long)
     number = number_normalise(raw)
     if not number:
         raise LookupRefused(_("Saisissez le numéro unique de l'ordonnance."))
@@ -109,7 +113,7 @@ def _checked_number(raw: str) -> str:
                 "« %(number)s » n'est pas un numéro d'ordonnance : il ne contient que des lettres "
                 "et des chiffres (entre 4 et 64). Vérifiez-le auprès du pharmacien."
             )
-            % {"number": number[:70]}
+            % {"number": excerpt(number)}
         )
     return number
 
@@ -146,6 +150,9 @@ def prescription_patient_reveal(
     """The same result with the patient's full name, for a reason that is traced."""
     _check_staff(acting_user)
     reason = reason.strip()
+    too_long = length_error(reason, limit="reveal_reason", what=_("Le motif"))
+    if too_long:
+        raise LookupRefused(too_long)
     if len(reason) < REASON_MIN_LENGTH:
         raise LookupRefused(
             _("Indiquez pourquoi vous avez besoin du nom complet du patient (motif obligatoire).")
@@ -159,7 +166,7 @@ def prescription_patient_reveal(
         actor=acting_user,
         action=AuditAction.PATIENT_NAME_REVEALED,
         prescription=prescription,
-        details={"number": number, "reason": reason[:500]},
+        details={"number": number, "reason": reason},
     )
     result = _result(prescription)
     patient = prescription.patient

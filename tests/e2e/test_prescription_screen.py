@@ -86,7 +86,8 @@ def test_maintain_the_ci_alert_sign_and_print(
     page.click("#paper-copy")
     page.wait_for_selector(".paper")
     paper = page.inner_text(".paper")
-    assert number in paper
+    # Grouped by four, as read out on the phone.
+    assert " ".join(number[i : i + 4] for i in range(0, len(number), 4)) in paper
     assert "RPPS " + CLAIRE_MARTIN in paper
     assert page.locator(".paper-qr img").count() == 1
     screenshot(page, "prescription-paper-copy")

@@ -123,8 +123,9 @@ def test_a_hospital_only_product_is_refused_in_a_city_context_and_allowed_in_a_h
 ) -> None:
     prescription = draft_for(prescriber, patient)
     for drug in (VENOFER, ZYVOXID):
+        # a dose in mg fits every form: what is refused is the place, not the unit
         with pytest.raises(PrescriptionError, match="lieu d'exercice de ville") as refused:
-            add(prescription, prescriber, drug, "1 cp matin et soir 10j")
+            add(prescription, prescriber, drug, "100 mg matin et soir 10j")
         assert refused.value.field == "drug"
     assert prescription.lines.count() == 0
 
@@ -150,7 +151,7 @@ def test_initial_hospital_and_specialist_products_ask_a_traced_confirmation(
     prescription = draft_for(prescriber, patient)
     for drug in (SPORANOX, CURACNE):
         with pytest.raises(PrescriptionError, match="cochez la case") as refused:
-            add(prescription, prescriber, drug, "1 cp le soir 1 mois")
+            add(prescription, prescriber, drug, "100 mg le soir 1 mois")
         assert refused.value.field == "conditions_confirmed"
 
     line = add_with(
