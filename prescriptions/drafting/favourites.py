@@ -23,11 +23,12 @@ from django.utils.translation import gettext as _
 
 from practitioners.models import ExerciseContext, Practitioner, User
 
-from ..drugs.catalogue import DrugChoice
+from ..drugs.catalogue import DrugChoice, drug_choice_for_code
 from ..drugs.units import unit_for_form
 from ..errors import PrescriptionError
 from ..models import (
     AuditAction,
+    CodeSystem,
     Favourite,
     LineTemplate,
     Prescription,
@@ -341,6 +342,16 @@ def protocol_line_remove(*, line: ProtocolLine, acting_user: User) -> None:
     line.delete()
 
 
+def _as_today(template: LineTemplate, *, rpps: str) -> tuple[DrugChoice, LineInput]:
+    """A protocol's line with its product as the drug database describes it today: Ordoclic's
+    (its conditions of today), or the memory's while Ordoclic does not answer, then marked
+    unverified and checked before sending. A DCI line names no product: kept as written."""
+    drug, data = template_line_input(template)
+    if template.drug_code_system == CodeSystem.DCI:
+        return drug, data
+    return drug_choice_for_code(rpps=rpps, code=template.drug_code), data
+
+
 def prescription_protocol_insert(
     *, prescription: Prescription, acting_user: User, version: int, protocol: Protocol
 ) -> list[PrescriptionLine]:
@@ -348,11 +359,12 @@ def prescription_protocol_insert(
     templates = list(protocol.lines.order_by("position", "pk"))
     if not templates:
         raise PrescriptionError(_("Ce protocole n'a aucune ligne."), field="protocol")
+    rpps = prescription.prescriber.rpps
     return prescription_lines_insert(
         prescription=prescription,
         acting_user=acting_user,
         version=version,
-        lines=[template_line_input(template) for template in templates],
+        lines=[_as_today(template, rpps=rpps) for template in templates],
         action=AuditAction.PROTOCOL_INSERTED,
         details={"protocol": protocol.pk},
     )

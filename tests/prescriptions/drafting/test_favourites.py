@@ -213,3 +213,28 @@ def test_a_protocol_written_from_scratch_checks_each_line(
     # The same name twice is refused, in words.
     with pytest.raises(PrescriptionError, match="déjà un protocole"):
         favourites.protocol_create(acting_user=prescriber, name="angine adulte")
+
+
+def test_a_protocol_inserted_while_ordoclic_is_down_is_checked_before_sending(
+    prescriber: Any, patient: Any, ordoclic: Any, logged_in_client: Any
+) -> None:
+    source = draft_for(prescriber, patient)
+    add(source, prescriber, AMOX, "1 cp x3/j 6j")
+    client = logged_in_client(prescriber)
+    client.post(reverse("prescriptions:protocol_from_draft", args=[source.pk]), {"name": "Angine"})
+    [protocol] = favourites.protocols_visible_to(user=prescriber)
+
+    online = draft_for(prescriber, patient)
+    favourites.prescription_protocol_insert(
+        prescription=online, acting_user=prescriber, version=online.version, protocol=protocol
+    )
+    assert [line.drug_verified for line in online.lines.all()] == [True]
+
+    with ordoclic.sandbox.control() as control:
+        control.post("/_sandbox/faults", json={"mode": "down"}).raise_for_status()
+    offline = draft_for(prescriber, patient)
+    favourites.prescription_protocol_insert(
+        prescription=offline, acting_user=prescriber, version=offline.version, protocol=protocol
+    )
+    # the product as the memory knows it, marked for the check before sending
+    assert [line.drug_verified for line in offline.lines.all()] == [False]
