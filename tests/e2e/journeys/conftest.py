@@ -78,14 +78,15 @@ def journey(browser: Any, request: pytest.FixtureRequest) -> Iterator[Journey]:
 
     page.on("console", on_console)
     page.on("pageerror", lambda error: journey.problems.append(f"script error: {error}"))
-    page.on(
-        "requestfailed",
-        lambda req: (
-            journey.problems.append(f"request failed: {req.method} {req.url}")
-            if "favicon" not in req.url
-            else None
-        ),
-    )
+
+    def on_request_failed(request: Any) -> None:
+        # A request the browser itself dropped because the page moved on (a panel still
+        # loading when the person clicks a link) is no failure the person meets.
+        if "favicon" in request.url or "ERR_ABORTED" in (request.failure or ""):
+            return
+        journey.problems.append(f"request failed: {request.method} {request.url}")
+
+    page.on("requestfailed", on_request_failed)
     page.on("response", on_response)
     yield journey
     context.close()
