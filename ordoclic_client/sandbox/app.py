@@ -629,6 +629,17 @@ class SandboxApp:
                 "ON CONFLICT(external_id) DO UPDATE SET creation_requests = creation_requests + 1",
                 (create.external_id, self._now()),
             )
+            # A creation request after an earlier one, with no lookup by external id between.
+            conn.execute(
+                "INSERT INTO ledger_lookups (external_id) VALUES (?) "
+                "ON CONFLICT(external_id) DO UPDATE SET looked_up = 0, "
+                "resends_without_lookup = resends_without_lookup + (1 - looked_up)",
+                (create.external_id,),
+            )
+            conn.execute(
+                "INSERT OR IGNORE INTO ledger_keys (external_id, idempotency_key) VALUES (?, ?)",
+                (create.external_id, key),
+            )
         with self.store.write() as conn:
             replay = conn.execute(
                 "SELECT body_hash, status, response FROM idempotency WHERE key = ?", (key,)
@@ -725,6 +736,11 @@ class SandboxApp:
         conn = self.store.conn()
         external_id = request.url.params.get("externalId")
         where, args = ("WHERE external_id = ?", [external_id]) if external_id else ("", [])
+        if external_id:
+            with self.store.write() as conn:
+                conn.execute(
+                    "UPDATE ledger_lookups SET looked_up = 1 WHERE external_id = ?", (external_id,)
+                )
         total = conn.execute(f"SELECT count(*) FROM prescriptions {where}", args).fetchone()[0]  # noqa: S608
         rows = conn.execute(
             f"SELECT * FROM prescriptions {where} ORDER BY created_at, id LIMIT ? OFFSET ?",  # noqa: S608
@@ -821,10 +837,21 @@ class SandboxApp:
                 "SELECT number, status FROM prescriptions WHERE external_id = ? ORDER BY number",
                 (row["external_id"],),
             ).fetchall()
+            lookups = conn.execute(
+                "SELECT resends_without_lookup FROM ledger_lookups WHERE external_id = ?",
+                (row["external_id"],),
+            ).fetchone()
+            keys = conn.execute(
+                "SELECT idempotency_key FROM ledger_keys WHERE external_id = ? "
+                "ORDER BY idempotency_key",
+                (row["external_id"],),
+            ).fetchall()
             items.append(
                 {
                     "externalId": row["external_id"],
                     "creationRequests": row["creation_requests"],
+                    "resendsWithoutLookup": lookups["resends_without_lookup"] if lookups else 0,
+                    "idempotencyKeys": [k["idempotency_key"] for k in keys],
                     "registered": len(registered),
                     "numbers": [r["number"] for r in registered],
                     "cancelled": sum(1 for r in registered if r["status"] == "cancelled"),

@@ -33,6 +33,22 @@ def test_nothing_lost_nothing_sent_twice(chaos: Chaos, name: str) -> None:
     assert verdict.pending == 0, f"{verdict.pending} prescriptions still queued"
     assert (verdict.lost, verdict.duplicated, verdict.unexpected) == (0, 0, 0), verdict
     assert verdict.registered == verdict.accepted
+    # Exactly once by our own doing, not only by Ordoclic honouring the Idempotency-Key: no
+    # creation sent again without a lookup first, and the same key on every one.
+    assert (verdict.resent_without_lookup, verdict.keys_changed) == (0, 0), verdict
+
+
+def test_workers_killed_in_flight_leave_prescriptions_found_by_lookup_not_sent_again(
+    chaos: Chaos,
+) -> None:
+    """The kills did land after Ordoclic registered prescriptions whose attempt never
+    committed: the next attempts found them by external id."""
+    before = chaos.verdict()
+    SCENARIOS["worker_killed_in_flight"](chaos, 12)
+    verdict = chaos.verdict()
+    assert verdict.found_by_lookup > before.found_by_lookup, verdict
+    assert verdict.resent_without_lookup == 0, verdict
+    assert (verdict.pending, verdict.lost, verdict.duplicated) == (0, 0, 0), verdict
 
 
 def test_consolidation_held_what_a_new_analysis_found(chaos: Chaos) -> None:
