@@ -198,6 +198,8 @@ class SandboxApp:
             is_write = request.method == "POST" and (
                 path == contract.PRESCRIPTIONS or path.endswith("/cancel")
             )
+            if request.method == "POST" and path == contract.PRESCRIPTIONS:
+                self._note_idempotency_key(request)
             decision = self.faults.decide(is_write=is_write)
             if decision.refuse_status is not None:
                 return Outcome(self._refusal(decision.refuse_status), decision)
@@ -212,6 +214,22 @@ class SandboxApp:
             logger.error("sandbox error on %s %s: %s", request.method, path, type(exc).__name__)
             response = self._refusal(500)
         return Outcome(response, decision)
+
+    def _note_idempotency_key(self, request: httpx.Request) -> None:
+        """The ledger keeps the Idempotency-Key of every creation request that arrives, a fault
+        refusing it or not: a client must send the same one on every attempt."""
+        key = request.headers.get(contract.IDEMPOTENCY_HEADER, "").strip()
+        try:
+            external_id = json.loads(request.content or b"{}").get("externalId")
+        except (ValueError, AttributeError):
+            return
+        if not key or not isinstance(external_id, str):
+            return
+        with self.store.write() as conn:
+            conn.execute(
+                "INSERT OR IGNORE INTO ledger_keys (external_id, idempotency_key) VALUES (?, ?)",
+                (external_id, key),
+            )
 
     def _refusal(self, status: int) -> httpx.Response:
         message = "Service unavailable." if status == 503 else "Internal server error."
@@ -635,10 +653,6 @@ class SandboxApp:
                 "ON CONFLICT(external_id) DO UPDATE SET looked_up = 0, "
                 "resends_without_lookup = resends_without_lookup + (1 - looked_up)",
                 (create.external_id,),
-            )
-            conn.execute(
-                "INSERT OR IGNORE INTO ledger_keys (external_id, idempotency_key) VALUES (?, ?)",
-                (create.external_id, key),
             )
         with self.store.write() as conn:
             replay = conn.execute(
