@@ -140,12 +140,15 @@ class Outbox(Generic[Row]):
     def attempt(self, claim: Callable[[], list[Row]]) -> Iterator[Claimed[Row]]:
         """Claim rows for one attempt and record it as started before any call to Ordoclic.
 
-        ``claim`` selects the rows with `claimable` (locked, waiting, due); it runs in a
-        transaction of its own, which also takes a session advisory lock on each row (the rows
-        another attempt still holds are dropped) and sets their ``attempt_started_at``, and
-        commits. The block makes the calls and records the outcome in its own transaction,
-        setting ``attempt_started_at`` back to None on every row it records; the advisory locks
-        are released when the block ends (or with the connection, if the process dies).
+        ``claim`` selects the rows with `claimable` (locked, waiting, due; rows it takes
+        besides the one its task names should have no ``attempt_started_at``, since those are
+        held by another attempt or left by an interrupted one, which its own task names); it
+        runs in a transaction of its own, which also takes a session advisory lock on each
+        row (the rows another attempt still holds are dropped) and sets their
+        ``attempt_started_at``, and commits. The block makes the calls and records the
+        outcome in its own transaction, setting ``attempt_started_at`` back to None on every
+        row it records; the advisory locks are released when the block ends (or with the
+        connection, if the process dies).
         """
         with transaction.atomic():
             rows = self._hold(claim())

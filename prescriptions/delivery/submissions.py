@@ -200,7 +200,10 @@ def _claim(*, submission_id: int, size: int) -> list[Submission]:
     claim = SUBMISSIONS.claimable()
     if size > 1:
         settled = now - timedelta(seconds=settings.ORDOCLIC_REQUEST_BUDGET)
-        wanted |= Q(next_attempt_at__lte=settled)
+        # Not the rows another attempt holds (started): they would only be dropped by the
+        # advisory lock and leave the batch short. An interrupted one comes back by its own
+        # task (the sweeper's), which names it.
+        wanted |= Q(next_attempt_at__lte=settled, attempt_started_at__isnull=True)
         claim = claim.order_by(
             Case(When(pk=submission_id, then=Value(0)), default=Value(1)), "next_attempt_at", "pk"
         )
