@@ -722,3 +722,26 @@ def test_a_decision_on_an_alert_does_not_cover_it_once_its_level_rose(
     run = prescription.analysis_runs.order_by("-pk").first()
     [alert] = undecided_alerts(prescription=prescription, run=run)
     assert (alert.ordoclic_alert_id, alert.level) == (decision.ordoclic_alert_id, "CI")
+
+
+def test_a_submission_another_attempt_holds_is_left_to_it_and_the_batch_takes_the_others(
+    ordoclic: Any, martin: Any, enqueued: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    import psycopg
+
+    faults(ordoclic, "down")
+    held, *others = [waited(signed(martin, django_capture_on_commit_callbacks)) for _ in range(3)]
+    faults(ordoclic, "ok")
+    # Another worker's attempt on `held`: started (committed), its session holds the row.
+    Submission.objects.filter(pk=held.pk).update(attempt_started_at=timezone.now())
+    params = connection.get_connection_params()
+    with psycopg.connect(**params, autocommit=True) as elsewhere:
+        elsewhere.execute("SELECT pg_advisory_lock(%s, %s)", [SUBMISSIONS.lock_class, held.pk])
+        assert delivery.submission_send(submission_id=held.pk) is None  # its own task
+        attempted = delivery.submissions_send(submission_id=others[0].pk, batch=2)
+        assert set(attempted) == {s.pk for s in others}  # not `held`, and not short of it
+    # That worker died (its session with it): the next attempt on `held` looks it up first.
+    delivery.submissions_send(submission_id=held.pk, batch=10)
+    held.refresh_from_db()
+    assert held.status == SubmissionStatus.REGISTERED
+    assert ledger_entry(ordoclic, held.prescription)["resendsWithoutLookup"] == 0
