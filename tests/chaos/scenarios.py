@@ -66,6 +66,21 @@ def worker_killed(chaos: Chaos, n: int) -> float:
     return time.monotonic() - started + _heal(chaos)
 
 
+def _registered_there_not_here(chaos: Chaos, *, timeout: float) -> bool:
+    """Wait (bounded) until Ordoclic has registered a prescription the app has not recorded
+    as registered yet: a worker's batch is between its calls and its commit."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        there = sum(1 for item in chaos.ledger() if item["registered"])
+        [(here,)] = chaos.query(
+            "SELECT count(*) FROM prescriptions_submission WHERE status = 'registered'"
+        )
+        if there > int(here):
+            return True
+        time.sleep(0.2)
+    return False
+
+
 def worker_killed_in_flight(chaos: Chaos, n: int) -> float:
     """Workers SIGKILLed with calls in flight on prescriptions no attempt was made for yet (the
     web process died right after signing): Ordoclic registered some of them, the workers'
@@ -83,7 +98,7 @@ def worker_killed_in_flight(chaos: Chaos, n: int) -> float:
     for _ in range(2):
         for index in range(chaos.workers):
             chaos.start_worker(index)
-        time.sleep(4.0)
+        _registered_there_not_here(chaos, timeout=60)
         for index in range(chaos.workers):
             chaos.kill_worker(index)
     for index in range(chaos.workers):
