@@ -199,6 +199,10 @@ class Outbox(Generic[Row]):
                 type(exc).__name__,
                 extra={"outbox": self.name},
             )
+            if not connection.in_atomic_block:
+                # End the session, and its locks with it, rather than keep a reused
+                # connection that holds rows no attempt is working on.
+                connection.close()
 
     # --- scheduling --------------------------------------------------------------------------
 
