@@ -101,6 +101,7 @@ def worker_killed_in_flight(chaos: Chaos, n: int) -> float:
         _registered_there_not_here(chaos, timeout=60)
         for index in range(chaos.workers):
             chaos.kill_worker(index)
+    chaos.faults("ok")  # answers on time again for the drain
     for index in range(chaos.workers):
         chaos.start_worker(index)
     chaos.settle(120)
