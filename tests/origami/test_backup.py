@@ -20,7 +20,8 @@ from django.utils import timezone
 
 from origami import backup
 from origami.ordoclic import reset_client
-from prescriptions import delivery
+from prescriptions.delivery import submissions
+from prescriptions.delivery.submissions import SUBMISSIONS
 from prescriptions.models import Prescription, Submission
 from tests.chaos import workload
 
@@ -32,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture
 def ordoclic_served(served_sandbox: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     # No broker in this test: the attempts are made by hand, as a worker would.
-    monkeypatch.setattr(delivery, "submission_enqueue", lambda *, submission_id, at: True)
+    monkeypatch.setattr(SUBMISSIONS, "enqueue", lambda *, pk, at: True)
     with override_settings(
         ORDOCLIC_BASE_URL=served_sandbox.base_url,
         ORDOCLIC_PARTNER_ID=served_sandbox.partner_id,
@@ -80,14 +81,14 @@ def _ledger(sandbox: Any) -> dict[str, dict[str, Any]]:
 
 
 def _signed(user: Any, *, attempt: bool, monkeypatch: pytest.MonkeyPatch) -> Prescription:
-    from prescriptions import services
+    from prescriptions.delivery import signing
 
     if not attempt:  # the signing request died before its attempt: queued, never tried
-        monkeypatch.setattr(services, "submission_after_sign", lambda **kwargs: None)
+        monkeypatch.setattr(signing, "submission_after_sign", lambda **kwargs: None)
     prescription = workload.ready_to_sign(user, workload.draft(user))
     workload.sign(user, prescription)
     monkeypatch.undo()
-    monkeypatch.setattr(delivery, "submission_enqueue", lambda *, submission_id, at: True)
+    monkeypatch.setattr(SUBMISSIONS, "enqueue", lambda *, pk, at: True)
     prescription.refresh_from_db()
     return prescription
 
@@ -117,7 +118,7 @@ def test_round_trip_resumes_the_queue_and_sends_nothing_twice(
     Submission.objects.filter(pk=sent_after_dump.submission.pk).update(
         next_attempt_at=timezone.now()
     )
-    delivery.submission_send(submission_id=sent_after_dump.submission.pk)
+    submissions.submission_send(submission_id=sent_after_dump.submission.pk)
     sent_after_dump.refresh_from_db()
     assert sent_after_dump.number
 
@@ -138,7 +139,8 @@ def test_round_trip_resumes_the_queue_and_sends_nothing_twice(
         [
             sys.executable,
             "-c",
-            "import django; django.setup(); from prescriptions.delivery import submission_send; "
+            "import django; django.setup(); "
+            "from prescriptions.delivery.submissions import submission_send; "
             f"[submission_send(submission_id=i) for i in {ids!r}]",
         ],
         restored_env,

@@ -73,9 +73,9 @@ def test_a_wrong_or_missing_token_is_refused_even_to_an_admin() -> None:
 
 
 def test_queue_figures_come_from_the_database(ordoclic: Any, monkeypatch: Any) -> None:
-    from prescriptions import delivery
+    from prescriptions.delivery.submissions import SUBMISSIONS
 
-    monkeypatch.setattr(delivery, "submission_enqueue", lambda *, submission_id, at: True)
+    monkeypatch.setattr(SUBMISSIONS, "enqueue", lambda *, pk, at: True)
     user = workload.prescriber_linked(workload.CLAIRE_MARTIN)
     with ordoclic.sandbox.control() as control:
         control.post("/_sandbox/faults", json={"mode": "down"}).raise_for_status()
