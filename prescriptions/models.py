@@ -519,6 +519,9 @@ class Submission(models.Model):
     )
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # Set and committed before an attempt calls Ordoclic, cleared with its outcome: still set,
+    # the attempt died with its calls in flight (prescriptions.outbox).
+    attempt_started_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     idempotency_key = models.UUIDField(default=uuid.uuid4, unique=True)
     external_id = models.UUIDField(unique=True)
@@ -593,6 +596,8 @@ class Cancellation(models.Model):
     )
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # Set and committed before an attempt calls Ordoclic, cleared with its outcome.
+    attempt_started_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     # Set when a refusal was shown to the prescriber and they made their call (reissue).
     acknowledged_at = models.DateTimeField(null=True, blank=True)

@@ -5,9 +5,16 @@ Postgres is the record of what must be sent: a row with a status, an attempt cou
 of its next attempt, created in the transaction of the act that asks for it. Celery and Redis only
 make delivery prompt. The mechanism, the same for every outbox:
 
-- **claim**: a row is taken with ``select_for_update(skip_locked=True)`` and stays locked for its
-  whole attempt, only when it is waiting (``queued``) and due: a concurrent attempt (a web request
-  and a worker, two workers, a duplicated task) finds nothing to do;
+- **claim, recorded as started**: a row is taken with ``select_for_update(skip_locked=True)``,
+  only when it is waiting (``queued``) and due, and its ``attempt_started_at`` is set in a
+  transaction of its own, committed *before* any call to Ordoclic (`Outbox.attempt`). From then
+  on a session advisory lock keeps the row for the whole attempt (a concurrent attempt, a web
+  request and a worker, two workers, a duplicated task, finds nothing to do); a process that dies
+  mid-attempt releases it with its connection. The attempt's outcome is recorded in a second
+  transaction, which clears the marker. A claim that finds the marker still set knows the
+  previous attempt died with its calls in flight (a worker SIGKILLed after Ordoclic registered a
+  prescription but before its transaction committed): that row counts as tried, and the next
+  attempt looks it up by external id before sending anything again;
 - **retry delay**: exponential backoff with full jitter (`retry_delay`), at least what Ordoclic
   asked (``Retry-After``), capped far below the broker's visibility timeout so that a task waiting
   for its countdown is never delivered twice by Redis merely because it waited;
@@ -26,13 +33,15 @@ from __future__ import annotations
 import contextlib
 import logging
 import random
-from collections.abc import Callable
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Generic, TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -82,10 +91,27 @@ def counts_as_attempt(answer: object) -> bool:
     return not (isinstance(answer, NotAnswered) and answer.breaker_open)
 
 
+# Advisory lock keys are two int4: the outbox (a hash of its name) and the row id, folded into
+# int4. A fold collision only makes an attempt skip a row for a while (its task comes back).
+_INT4 = 2147483647
+
+
+@dataclass
+class Claimed(Generic[Row]):
+    """The rows an attempt holds, and those whose previous attempt was interrupted (started,
+    never recorded): a call of that attempt may have reached Ordoclic."""
+
+    rows: list[Row]
+    interrupted: set[int] = field(default_factory=set)
+
+    def __bool__(self) -> bool:
+        return bool(self.rows)
+
+
 class Outbox(Generic[Row]):
-    """An outbox table: its rows have ``status``, ``attempts`` and ``next_attempt_at``; a row
-    waiting to be sent has the status ``queued``; ``task_name`` is the Celery task that makes one
-    attempt for a row id."""
+    """An outbox table: its rows have ``status``, ``attempts``, ``next_attempt_at`` and
+    ``attempt_started_at``; a row waiting to be sent has the status ``queued``; ``task_name`` is
+    the Celery task that makes one attempt for a row id."""
 
     def __init__(self, *, name: str, model: type[Row], queued: str, task_name: str) -> None:
         self.name = name
@@ -93,6 +119,7 @@ class Outbox(Generic[Row]):
         self.queued = queued
         self.task_name = task_name
         self.marker = f"outbox:{name}:enqueued:{{pk}}"
+        self.lock_class = zlib.crc32(f"outbox:{name}".encode()) & _INT4
 
     # --- claiming ----------------------------------------------------------------------------
 
@@ -108,6 +135,74 @@ class Outbox(Generic[Row]):
         reads with it (``select_related``, annotations)."""
         rows = self.claimable().filter(due(timezone.now()), pk=pk)
         return (shape(rows) if shape else rows).first()
+
+    @contextlib.contextmanager
+    def attempt(self, claim: Callable[[], list[Row]]) -> Iterator[Claimed[Row]]:
+        """Claim rows for one attempt and record it as started before any call to Ordoclic.
+
+        ``claim`` selects the rows with `claimable` (locked, waiting, due; rows it takes
+        besides the one its task names should have no ``attempt_started_at``, since those are
+        held by another attempt or left by an interrupted one, which its own task names); it
+        runs in a transaction of its own, which also takes a session advisory lock on each
+        row (the rows another attempt still holds are dropped) and sets their
+        ``attempt_started_at``, and commits. The block makes the calls and records the
+        outcome in its own transaction, setting ``attempt_started_at`` back to None on every
+        row it records; the advisory locks are released when the block ends (or with the
+        connection, if the process dies).
+        """
+        with transaction.atomic():
+            rows = self._hold(claim())
+            interrupted = {row.pk for row in rows if row.attempt_started_at is not None}  # type: ignore[attr-defined]
+            if rows:
+                now = timezone.now()
+                self.model._default_manager.filter(pk__in=[row.pk for row in rows]).update(
+                    attempt_started_at=now
+                )
+                for row in rows:
+                    row.attempt_started_at = now  # type: ignore[attr-defined]
+        for pk in sorted(interrupted):
+            logger.warning(
+                "previous attempt interrupted: looking up before sending again",
+                extra={"outbox": self.name, "row_id": pk},
+            )
+        try:
+            yield Claimed(rows=rows, interrupted=interrupted)
+        finally:
+            self._release([row.pk for row in rows])
+
+    def _hold(self, rows: list[Row]) -> list[Row]:
+        """The rows whose advisory lock this session could take (in the claim's order)."""
+        if not rows:
+            return rows
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT id FROM unnest(%s::bigint[]) AS id "
+                "WHERE pg_try_advisory_lock(%s, (id %% %s)::int4)",
+                [[row.pk for row in rows], self.lock_class, _INT4],
+            )
+            held = {pk for (pk,) in cursor.fetchall()}
+        return [row for row in rows if row.pk in held]
+
+    def _release(self, pks: list[int]) -> None:
+        if not pks:
+            return
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_advisory_unlock(%s, (id %% %s)::int4) "
+                    "FROM unnest(%s::bigint[]) AS id",
+                    [self.lock_class, _INT4, pks],
+                )
+        except Exception as exc:  # a broken connection has released them with its session
+            logger.warning(
+                "outbox advisory locks not released (%s)",
+                type(exc).__name__,
+                extra={"outbox": self.name},
+            )
+            if not connection.in_atomic_block:
+                # End the session, and its locks with it, rather than keep a reused
+                # connection that holds rows no attempt is working on.
+                connection.close()
 
     # --- scheduling --------------------------------------------------------------------------
 

@@ -199,6 +199,8 @@ class SandboxApp:
             is_write = request.method == "POST" and (
                 path == contract.PRESCRIPTIONS or path.endswith("/cancel")
             )
+            if request.method == "POST" and path == contract.PRESCRIPTIONS:
+                self._note_idempotency_key(request)
             decision = self.faults.decide(is_write=is_write)
             if decision.refuse_status is not None:
                 return Outcome(self._refusal(decision.refuse_status), decision)
@@ -213,6 +215,22 @@ class SandboxApp:
             logger.error("sandbox error on %s %s: %s", request.method, path, type(exc).__name__)
             response = self._refusal(500)
         return Outcome(response, decision)
+
+    def _note_idempotency_key(self, request: httpx.Request) -> None:
+        """The ledger keeps the Idempotency-Key of every creation request that arrives, a fault
+        refusing it or not: a client must send the same one on every attempt."""
+        key = request.headers.get(contract.IDEMPOTENCY_HEADER, "").strip()
+        try:
+            external_id = json.loads(request.content or b"{}").get("externalId")
+        except (ValueError, AttributeError):
+            return
+        if not key or not isinstance(external_id, str):
+            return
+        with self.store.write() as conn:
+            conn.execute(
+                "INSERT OR IGNORE INTO ledger_keys (external_id, idempotency_key) VALUES (?, ?)",
+                (external_id, key),
+            )
 
     def _refusal(self, status: int) -> httpx.Response:
         message = "Service unavailable." if status == 503 else "Internal server error."
@@ -630,6 +648,13 @@ class SandboxApp:
                 "ON CONFLICT(external_id) DO UPDATE SET creation_requests = creation_requests + 1",
                 (create.external_id, self._now()),
             )
+            # A creation request after an earlier one, with no lookup by external id between.
+            conn.execute(
+                "INSERT INTO ledger_lookups (external_id) VALUES (?) "
+                "ON CONFLICT(external_id) DO UPDATE SET looked_up = 0, "
+                "resends_without_lookup = resends_without_lookup + (1 - looked_up)",
+                (create.external_id,),
+            )
         with self.store.write() as conn:
             replay = conn.execute(
                 "SELECT body_hash, status, response FROM idempotency WHERE key = ?", (key,)
@@ -726,6 +751,11 @@ class SandboxApp:
         conn = self.store.conn()
         external_id = request.url.params.get("externalId")
         where, args = ("WHERE external_id = ?", [external_id]) if external_id else ("", [])
+        if external_id:
+            with self.store.write() as conn:
+                conn.execute(
+                    "UPDATE ledger_lookups SET looked_up = 1 WHERE external_id = ?", (external_id,)
+                )
         total = conn.execute(f"SELECT count(*) FROM prescriptions {where}", args).fetchone()[0]  # noqa: S608
         rows = conn.execute(
             f"SELECT * FROM prescriptions {where} ORDER BY created_at, id LIMIT ? OFFSET ?",  # noqa: S608
@@ -822,10 +852,21 @@ class SandboxApp:
                 "SELECT number, status FROM prescriptions WHERE external_id = ? ORDER BY number",
                 (row["external_id"],),
             ).fetchall()
+            lookups = conn.execute(
+                "SELECT resends_without_lookup FROM ledger_lookups WHERE external_id = ?",
+                (row["external_id"],),
+            ).fetchone()
+            keys = conn.execute(
+                "SELECT idempotency_key FROM ledger_keys WHERE external_id = ? "
+                "ORDER BY idempotency_key",
+                (row["external_id"],),
+            ).fetchall()
             items.append(
                 {
                     "externalId": row["external_id"],
                     "creationRequests": row["creation_requests"],
+                    "resendsWithoutLookup": lookups["resends_without_lookup"] if lookups else 0,
+                    "idempotencyKeys": [k["idempotency_key"] for k in keys],
                     "registered": len(registered),
                     "numbers": [r["number"] for r in registered],
                     "cancelled": sum(1 for r in registered if r["status"] == "cancelled"),

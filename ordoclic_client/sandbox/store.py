@@ -98,10 +98,31 @@ CREATE TABLE IF NOT EXISTS ledger (
     creation_requests INTEGER NOT NULL DEFAULT 0,
     first_seen TEXT NOT NULL
 );
+-- Per external id: whether a lookup by external id came since the last creation request, and
+-- how many creation requests came again without one (the client's "look up before resending").
+CREATE TABLE IF NOT EXISTS ledger_lookups (
+    external_id TEXT PRIMARY KEY,
+    looked_up INTEGER NOT NULL DEFAULT 0,
+    resends_without_lookup INTEGER NOT NULL DEFAULT 0
+);
+-- The Idempotency-Key values each external id's creation requests carried.
+CREATE TABLE IF NOT EXISTS ledger_keys (
+    external_id TEXT NOT NULL,
+    idempotency_key TEXT NOT NULL,
+    PRIMARY KEY (external_id, idempotency_key)
+);
 """
 
 # Tables emptied by POST /_sandbox/reset (the catalogue and the partner key survive).
-RESET_TABLES = ("entity_members", "entities", "prescriptions", "idempotency", "ledger")
+RESET_TABLES = (
+    "entity_members",
+    "entities",
+    "prescriptions",
+    "idempotency",
+    "ledger",
+    "ledger_lookups",
+    "ledger_keys",
+)
 
 
 class Store:

@@ -4,12 +4,15 @@ The `Submission` row, created in the signing transaction, is an outbox of the on
 `prescriptions.outbox` (claim, retry delay, enqueue after commit, sweep); this module supplies
 its send step and what it does with Ordoclic's answer. One attempt (`submission_send`):
 
-1. claims the row with ``select_for_update(skip_locked=True)`` and keeps it locked for the whole
-   attempt: a concurrent attempt (the signing request and a worker, two workers, a duplicated
-   task) skips it, and a process that dies mid-attempt releases it with its connection;
+1. claims the row (``select_for_update(skip_locked=True)``) and records the attempt as started,
+   committed before any call (`Outbox.attempt`); the row stays held for the whole attempt: a
+   concurrent attempt (the signing request and a worker, two workers, a duplicated task) skips
+   it, and a process that dies mid-attempt releases it with its connection, leaving the started
+   marker behind;
 2. waits, without counting an attempt, while the shared circuit breaker is open;
-3. after any earlier attempt, looks the prescription up by our external id before sending again
-   (an earlier attempt may have been registered while its answer was lost);
+3. after any earlier attempt, recorded or interrupted, looks the prescription up by our external
+   id before sending again (an earlier attempt may have been registered while its answer or its
+   worker was lost);
 4. **consolidates** a prescription that waited in the queue, whose analysis was not done, or
    with a line whose drug was picked from origami's memory while Ordoclic did not answer: each
    such line's product is first checked against Ordoclic (one it no longer knows, or knows
@@ -24,8 +27,9 @@ its send step and what it does with Ordoclic's answer. One attempt (`submission_
 The next attempt is enqueued once the attempt's transaction has committed; the beat sweeper
 (`submissions_sweep`) re-enqueues any due submission whose task was lost.
 
-A worker's task (`submissions_send`) makes these attempts for a batch of due submissions in one
-transaction: the rows are claimed, read and written per batch, the calls made one at a time.
+A worker's task (`submissions_send`) makes these attempts for a batch of due submissions: the
+rows are claimed (one committed transaction), read and written (a second one) per batch, the
+calls made one at a time.
 The signing request's attempt (`submission_send`) is a batch of one.
 """
 
@@ -151,8 +155,12 @@ def submissions_send(
     Returns the submissions attempted, by id.
     """
     size = 1 if budget is not None or first else max(1, batch or settings.SUBMISSION_BATCH)
-    with transaction.atomic():
-        claimed = _claim(submission_id=submission_id, size=size)
+    # The claim commits on its own, with the attempt recorded as started, before any call.
+    with (
+        SUBMISSIONS.attempt(lambda: _claim(submission_id=submission_id, size=size)) as claim,
+        transaction.atomic(),
+    ):
+        claimed = claim.rows
         if not claimed:
             return {}
         if (
@@ -165,7 +173,11 @@ def submissions_send(
             started = time.monotonic()
             try:
                 step = _attempt(
-                    submission=submission, budget=RequestBudget(budget), first=first, rows=rows
+                    submission=submission,
+                    budget=RequestBudget(budget),
+                    first=first,
+                    interrupted=submission.pk in claim.interrupted,
+                    rows=rows,
                 )
             except DatabaseError:
                 raise  # the transaction is broken: the whole batch is tried again later
@@ -178,6 +190,7 @@ def submissions_send(
                 # The ones not tried wait as long as the one that failed (their own tasks may
                 # have run, and skipped them, while this batch held them).
                 for untried in claimed[position + 1 :]:
+                    rows.submissions.append(untried)  # not tried: its started marker goes
                     _enqueue_on_commit(untried, at=submission.next_attempt_at)
                 break
         rows.save()
@@ -193,7 +206,10 @@ def _claim(*, submission_id: int, size: int) -> list[Submission]:
     claim = SUBMISSIONS.claimable()
     if size > 1:
         settled = now - timedelta(seconds=settings.ORDOCLIC_REQUEST_BUDGET)
-        wanted |= Q(next_attempt_at__lte=settled)
+        # Not the rows another attempt holds (started): they would only be dropped by the
+        # advisory lock and leave the batch short. An interrupted one comes back by its own
+        # task (the sweeper's), which names it.
+        wanted |= Q(next_attempt_at__lte=settled, attempt_started_at__isnull=True)
         claim = claim.order_by(
             Case(When(pk=submission_id, then=Value(0)), default=Value(1)), "next_attempt_at", "pk"
         )
@@ -258,6 +274,7 @@ class _Rows:
             now = timezone.now()
             for submission in self.submissions:
                 submission.updated_at = now
+                submission.attempt_started_at = None  # the attempt is recorded
             Submission.objects.bulk_update(self.submissions, SUBMISSION_FIELDS)
         if self.lines_checked:
             PrescriptionLine.objects.bulk_update(
@@ -268,18 +285,35 @@ class _Rows:
         SubmissionAttempt.objects.bulk_create(self.attempts)
 
 
-SUBMISSION_FIELDS = ["status", "attempts", "next_attempt_at", "last_error", "updated_at"]
+SUBMISSION_FIELDS = [
+    "status",
+    "attempts",
+    "next_attempt_at",
+    "attempt_started_at",
+    "last_error",
+    "updated_at",
+]
 
 
-def _attempt(*, submission: Submission, budget: RequestBudget, first: bool, rows: _Rows) -> _Step:
+def _attempt(
+    *,
+    submission: Submission,
+    budget: RequestBudget,
+    first: bool,
+    interrupted: bool,
+    rows: _Rows,
+) -> _Step:
     prescription = submission.prescription
     rpps = prescription.prescriber.rpps
     client = ordoclic.client()
     wait = ordoclic.breaker_wait(client)
     if wait is not None:
         return _Step(kind="postponed", retry_after=wait)
-    # An administrator's requeue starts the count over: the attempt log still tells.
-    tried_before = submission.attempts > 0 or bool(getattr(submission, "tried", True))
+    # An administrator's requeue starts the count over: the attempt log still tells. An
+    # interrupted attempt (started, never recorded) left no log: its marker tells.
+    tried_before = (
+        submission.attempts > 0 or bool(getattr(submission, "tried", True)) or interrupted
+    )
     if tried_before:
         bounded = budget.client(client)
         if bounded is None:

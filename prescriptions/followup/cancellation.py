@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ordoclic_client import contract
+from ordoclic_client import OrdoclicClient, contract
 from origami.text import length_error
 from practitioners.models import User
 
@@ -130,20 +130,37 @@ def cancellation_send(*, cancellation_id: int, within_request: bool = False) -> 
     nothing to send (not queued, not due, or another attempt holds the row)."""
     dispensed_first: Prescription | None = None
     base = ordoclic.client_for_request() if within_request else ordoclic.client()
-    with transaction.atomic():
-        cancellation = CANCELLATIONS.claim(
+
+    def claim() -> list[Cancellation]:
+        found = CANCELLATIONS.claim(
             pk=cancellation_id, shape=lambda rows: rows.select_related("prescription__prescriber")
         )
-        if cancellation is None:
+        return [] if found is None else [found]
+
+    # Recorded as started before the call, like a submission: after an interrupted attempt
+    # (its cancel may have reached Ordoclic), the prescription is looked up first.
+    with CANCELLATIONS.attempt(claim) as claimed, transaction.atomic():
+        if not claimed:
             return None
+        [cancellation] = claimed.rows
+        cancellation.attempt_started_at = None  # recorded below, with the outcome
         prescription = cancellation.prescription
-        answer = ordoclic.registration_cancel(
-            base=base,
-            rpps=prescription.prescriber.rpps,
-            prescription_id=prescription.ordoclic_id,
-            reason=cancellation.reason,
-            comment=cancellation.comment,
+        found = (
+            _cancelled_already(prescription=prescription, base=base)
+            if cancellation.pk in claimed.interrupted
+            else None
         )
+        answer: contract.RegisteredPrescription | Refused | NotAnswered
+        if found is not None:
+            answer = found
+        else:
+            answer = ordoclic.registration_cancel(
+                base=base,
+                rpps=prescription.prescriber.rpps,
+                prescription_id=prescription.ordoclic_id,
+                reason=cancellation.reason,
+                comment=cancellation.comment,
+            )
         if counts_as_attempt(answer):
             cancellation.attempts += 1
         match answer:
@@ -151,7 +168,7 @@ def cancellation_send(*, cancellation_id: int, within_request: bool = False) -> 
                 dispensed = refused.status == 409 or "already_dispensed" in refused.codes
                 message = dispensed_refusal(prescription) if dispensed else refused.message
                 cancellation_refuse(cancellation, message=message, actor=None)
-                cancellation.save(update_fields=["attempts", "updated_at"])
+                cancellation.save(update_fields=["attempts", "attempt_started_at", "updated_at"])
                 if dispensed:
                     dispensed_first = prescription
             case NotAnswered(reason=why, retry_after=retry_after):
@@ -159,7 +176,14 @@ def cancellation_send(*, cancellation_id: int, within_request: bool = False) -> 
                     attempts=cancellation.attempts, retry_after=retry_after
                 )
                 cancellation.last_error = why[:2000]
-                cancellation.save(update_fields=["attempts", "next_attempt_at", "last_error"])
+                cancellation.save(
+                    update_fields=[
+                        "attempts",
+                        "next_attempt_at",
+                        "attempt_started_at",
+                        "last_error",
+                    ]
+                )
                 CANCELLATIONS.enqueue_on_commit(pk=cancellation.pk, at=cancellation.next_attempt_at)
             case contract.RegisteredPrescription() as registered:
                 locked = Prescription.objects.select_for_update(of=("self",)).get(
@@ -171,7 +195,7 @@ def cancellation_send(*, cancellation_id: int, within_request: bool = False) -> 
                     source="cancel",
                     cancellation=cancellation,
                 )
-                cancellation.save(update_fields=["attempts", "updated_at"])
+                cancellation.save(update_fields=["attempts", "attempt_started_at", "updated_at"])
             case _ as unreachable:
                 assert_never(unreachable)
         logger.info(
@@ -187,6 +211,24 @@ def cancellation_send(*, cancellation_id: int, within_request: bool = False) -> 
         # Show the prescriber what the pharmacy delivered (unless the patient objected).
         dispensing_refresh(prescription=dispensed_first, base=base)
     return cancellation
+
+
+def _cancelled_already(
+    *, prescription: Prescription, base: OrdoclicClient
+) -> contract.RegisteredPrescription | NotAnswered | None:
+    """After an interrupted attempt: the prescription as Ordoclic has it when it is already
+    cancelled (or Ordoclic's silence), None when the cancel must be sent."""
+    found = ordoclic.registration_find(
+        base=base, rpps=prescription.prescriber.rpps, external_id=str(prescription.external_id)
+    )
+    if isinstance(found, NotAnswered):
+        return found
+    if (
+        isinstance(found, contract.RegisteredPrescription)
+        and found.status == contract.PrescriptionState.CANCELLED
+    ):
+        return found
+    return None
 
 
 def cancellations_sweep(*, limit: int = 500) -> int:

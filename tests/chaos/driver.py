@@ -86,10 +86,16 @@ def _in_threads(count: int, threads: int, work: Callable[[int], str]) -> dict[st
     return tally
 
 
-def sign(count: int, ci_every: int, threads: int) -> dict[str, Any]:
+def sign(count: int, ci_every: int, threads: int, web_dies: bool = False) -> dict[str, Any]:
     from tests.chaos import workload
 
     users = _prescribers()
+    if web_dies:
+        # As if the web process died right after the signing commit: no attempt is made after
+        # it, the submission waits queued, never tried, for the sweeper to hand it to a worker.
+        from prescriptions.delivery import signing
+
+        signing.submission_after_sign = lambda **kwargs: None  # type: ignore[assignment]
 
     def one(i: int) -> str:
         user = users[i % len(users)]
@@ -228,6 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     signing.add_argument("--count", type=int, required=True)
     signing.add_argument("--ci-every", type=int, default=0)
     signing.add_argument("--threads", type=int, default=2)
+    signing.add_argument("--web-dies", action="store_true", help="no attempt after signing")
     same = commands.add_parser("sign-same")
     same.add_argument("--count", type=int, required=True)
     offline = commands.add_parser("sign-offline")
@@ -241,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "setup":
         result = {"prescribers": len(_prescribers())}
     elif args.command == "sign":
-        result = sign(args.count, args.ci_every, args.threads)
+        result = sign(args.count, args.ci_every, args.threads, web_dies=args.web_dies)
     elif args.command == "sign-same":
         result = sign_same(args.count)
     elif args.command == "sign-offline":

@@ -115,10 +115,22 @@ class Verdict:
     unexpected: int
     held: int
     pending: int
+    # creation requests sent again with no lookup by external id before them (sandbox ledger)
+    resent_without_lookup: int = 0
+    # external ids whose creation requests did not all carry the same Idempotency-Key
+    keys_changed: int = 0
+    # submissions found registered by a lookup (an earlier attempt's answer or worker was lost)
+    found_by_lookup: int = 0
 
     @property
     def clean(self) -> bool:
-        return self.lost == 0 and self.duplicated == 0 and self.unexpected == 0
+        return (
+            self.lost == 0
+            and self.duplicated == 0
+            and self.unexpected == 0
+            and self.resent_without_lookup == 0
+            and self.keys_changed == 0
+        )
 
 
 @dataclass
@@ -385,6 +397,10 @@ class Chaos:
             "SELECT count(DISTINCT prescription_id) FROM prescriptions_auditevent "
             "WHERE action = 'submission_held'"
         )
+        [(found,)] = self.query(
+            "SELECT count(DISTINCT submission_id) FROM prescriptions_submissionattempt "
+            "WHERE outcome = 'found'"
+        )
         ledger = self.ledger()
         registered = {item["externalId"] for item in ledger if item["registered"] > 0}
         return Verdict(
@@ -395,4 +411,7 @@ class Chaos:
             unexpected=len(registered - accepted),
             held=int(ever_held),
             pending=self.pending(),
+            resent_without_lookup=sum(item["resendsWithoutLookup"] for item in ledger),
+            keys_changed=sum(1 for item in ledger if len(item["idempotencyKeys"]) > 1),
+            found_by_lookup=int(found),
         )

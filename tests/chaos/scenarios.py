@@ -66,6 +66,48 @@ def worker_killed(chaos: Chaos, n: int) -> float:
     return time.monotonic() - started + _heal(chaos)
 
 
+def _registered_there_not_here(chaos: Chaos, *, timeout: float) -> bool:
+    """Wait (bounded) until Ordoclic has registered a prescription the app has not recorded
+    as registered yet: a worker's batch is between its calls and its commit."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        there = sum(1 for item in chaos.ledger() if item["registered"])
+        [(here,)] = chaos.query(
+            "SELECT count(*) FROM prescriptions_submission WHERE status = 'registered'"
+        )
+        if there > int(here):
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def worker_killed_in_flight(chaos: Chaos, n: int) -> float:
+    """Workers SIGKILLed with calls in flight on prescriptions no attempt was made for yet (the
+    web process died right after signing): Ordoclic registered some of them, the workers'
+    transactions never committed. Every attempt was recorded as started before its calls, so
+    the next one looks each prescription up by external id before sending it again (the
+    verdict counts creation requests sent again without a lookup: none is allowed)."""
+    for index in range(chaos.workers):
+        chaos.kill_worker(index)  # nobody sends while they are signed
+    chaos.faults("ok")
+    chaos.driver("sign", "--count", str(n), "--threads", "3", "--web-dies")
+    # Every answer comes 0.8 s late, after Ordoclic processed the request: a kill lands while a
+    # batch waits on its calls, after some of its creations were registered.
+    chaos.faults("ok", latency_ms=800)
+    started = time.monotonic()
+    for _ in range(2):
+        for index in range(chaos.workers):
+            chaos.start_worker(index)
+        _registered_there_not_here(chaos, timeout=60)
+        for index in range(chaos.workers):
+            chaos.kill_worker(index)
+    chaos.faults("ok")  # answers on time again for the drain
+    for index in range(chaos.workers):
+        chaos.start_worker(index)
+    chaos.settle(120)
+    return time.monotonic() - started + _heal(chaos)
+
+
 def redis_restarted(chaos: Chaos, n: int) -> float:
     """Redis restarted without persistence while submissions are queued: every task is lost;
     the sweeper re-enqueues from Postgres."""
@@ -138,6 +180,7 @@ SCENARIOS: dict[str, Callable[[Chaos, int], float]] = {
     "hang": hang,
     "commit_then_drop": commit_then_drop,
     "worker_killed": worker_killed,
+    "worker_killed_in_flight": worker_killed_in_flight,
     "redis_restarted": redis_restarted,
     "concurrent_signing": concurrent_signing,
     "signing_during_recovery": signing_during_recovery,

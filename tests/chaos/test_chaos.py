@@ -34,6 +34,9 @@ def test_nothing_lost_nothing_sent_twice(chaos: Chaos, name: str) -> None:
     assert (verdict.lost, verdict.duplicated, verdict.unexpected) == (0, 0, 0), verdict
     assert verdict.registered == verdict.accepted
     assert chaos.worker_exits == exits, "a worker exited (see its log in the chaos directory)"
+    # Exactly once by our own doing, not only by Ordoclic honouring the Idempotency-Key: no
+    # creation sent again without a lookup first, and the same key on every one.
+    assert (verdict.resent_without_lookup, verdict.keys_changed) == (0, 0), verdict
 
 
 def test_workers_survive_redis_restarts_without_a_supervisor(chaos: Chaos) -> None:
@@ -52,6 +55,19 @@ def test_workers_survive_redis_restarts_without_a_supervisor(chaos: Chaos) -> No
         assert (verdict.pending, verdict.lost, verdict.duplicated) == (0, 0, 0), verdict
     finally:
         chaos.supervised = True
+
+
+def test_workers_killed_in_flight_leave_prescriptions_found_by_lookup_not_sent_again(
+    chaos: Chaos,
+) -> None:
+    """The kills did land after Ordoclic registered prescriptions whose attempt never
+    committed: the next attempts found them by external id."""
+    before = chaos.verdict()
+    SCENARIOS["worker_killed_in_flight"](chaos, 12)
+    verdict = chaos.verdict()
+    assert verdict.found_by_lookup > before.found_by_lookup, verdict
+    assert verdict.resent_without_lookup == 0, verdict
+    assert (verdict.pending, verdict.lost, verdict.duplicated) == (0, 0, 0), verdict
 
 
 def test_consolidation_held_what_a_new_analysis_found(chaos: Chaos) -> None:

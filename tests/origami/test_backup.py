@@ -20,8 +20,7 @@ from django.utils import timezone
 
 from origami import backup
 from origami.ordoclic import reset_client
-from prescriptions.delivery import signing
-from prescriptions.delivery import submissions as delivery
+from prescriptions.delivery import signing, submissions
 from prescriptions.delivery.submissions import SUBMISSIONS
 from prescriptions.models import Prescription, Submission
 from tests.chaos import workload
@@ -117,7 +116,7 @@ def test_round_trip_resumes_the_queue_and_sends_nothing_twice(
     Submission.objects.filter(pk=sent_after_dump.submission.pk).update(
         next_attempt_at=timezone.now()
     )
-    delivery.submission_send(submission_id=sent_after_dump.submission.pk)
+    submissions.submission_send(submission_id=sent_after_dump.submission.pk)
     sent_after_dump.refresh_from_db()
     assert sent_after_dump.number
 

@@ -53,6 +53,25 @@ def test_a_wrong_totp_code_does_not_log_in(client):
     assert client.get(reverse("patients:search")).status_code == 302
 
 
+def test_a_totp_code_already_used_is_refused_at_a_second_login(client):
+    """A code seen over a shoulder or on a shared screen opens no second session within its
+    window: django-otp remembers the last time step each device accepted."""
+    from django.test import Client
+
+    user = PrescriberFactory()
+    code = totp_current_code(user.totp_device)
+    _password_step(client, user.username)
+    assert client.post(reverse("login_otp"), {"code": code}).status_code == 302
+
+    other = Client()
+    _password_step(other, user.username)
+    response = other.post(reverse("login_otp"), {"code": code})
+    assert response.status_code == 200
+    assert "Code incorrect ou expiré" in response.content.decode()
+    assert other.get(reverse("patients:search")).status_code == 302
+    assert AccountEvent.objects.filter(user=user, kind=AccountEventKind.LOGIN).count() == 1
+
+
 def test_admin_needs_the_second_factor_too(client):
     user = AdminFactory()
     response = _password_step(client, user.username)

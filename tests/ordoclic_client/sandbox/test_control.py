@@ -110,6 +110,28 @@ def test_the_ledger_counts_arrivals_and_registrations_and_pages(
     ]
 
 
+def test_the_ledger_tells_resends_without_a_lookup_and_the_keys_received(
+    api: httpx.Client, create: Create, as_claire: dict[str, str]
+) -> None:
+    external_id = str(uuid.uuid4())
+    body = prescription(DOLIPRANE, external_id=external_id)
+
+    def entry() -> tuple[int, int, list[str]]:
+        [item] = api.get("/_sandbox/ledger").json()["items"]
+        return item["creationRequests"], item["resendsWithoutLookup"], item["idempotencyKeys"]
+
+    set_faults(api, mode="down")
+    create(body, key="key-a")  # refused by the fault: its key is still noted
+    set_faults(api, mode="ok")
+    create(body, key="key-a")
+    assert entry() == (1, 0, ["key-a"])
+    api.get(PRESCRIPTIONS, params={"externalId": external_id}, headers=as_claire)
+    create(body, key="key-a")  # looked up first
+    assert entry() == (2, 0, ["key-a"])
+    create(body, key="key-b")  # sent again blind, under another key
+    assert entry() == (3, 1, ["key-a", "key-b"])
+
+
 def test_reset_empties_prescriptions_faults_and_restores_professionals(
     sandbox: Sandbox, api: httpx.Client, create: Create, as_claire: dict[str, str]
 ) -> None:

@@ -87,6 +87,8 @@ def test_commit_then_drop_registers_then_closes_the_connection(served_sandbox) -
         {
             "externalId": external_id,
             "creationRequests": 1,
+            "resendsWithoutLookup": 0,
+            "idempotencyKeys": ["key-1"],
             "registered": 1,
             "numbers": ledger["items"][0]["numbers"],
             "cancelled": 0,

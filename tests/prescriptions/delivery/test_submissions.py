@@ -572,3 +572,176 @@ def test_an_attempt_that_raises_is_counted_and_the_rest_of_the_batch_goes_on(
     assert "ValueError" in broken.submission.last_error
     assert "unexpected data" not in broken.submission.last_error  # messages may quote data
     assert enqueued[-1][0] == broken.submission.pk
+
+
+# --- exactly once at the edges: the Idempotency-Key, an attempt interrupted mid-flight ---------
+
+
+def ledger_entry(ordoclic: Any, prescription: Prescription) -> dict[str, Any]:
+    """What the sandbox saw for this prescription's creation requests."""
+    with ordoclic.sandbox.control() as control:
+        items = control.get("/_sandbox/ledger").json()["items"]
+    [entry] = [i for i in items if i["externalId"] == str(prescription.external_id)]
+    return dict(entry)
+
+
+def test_every_attempt_of_a_submission_carries_the_same_idempotency_key(
+    ordoclic: Any, martin: Any, enqueued: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """Exactly once must not rest on the lookup alone: should Ordoclic's lookup miss a
+    registration, it is the key that makes a repeated creation harmless."""
+    faults(ordoclic, "down")  # the creation request reaches Ordoclic, which answers 503
+    prescription = signed(martin, django_capture_on_commit_callbacks)
+    faults(ordoclic, "ok")
+    delivery.submission_send(submission_id=due_now(prescription).pk)
+    prescription.refresh_from_db()
+    assert prescription.transmission_status == TransmissionStatus.REGISTERED
+    assert outcomes(prescription) == [AttemptOutcome.UNAVAILABLE, AttemptOutcome.REGISTERED]
+    entry = ledger_entry(ordoclic, prescription)
+    # Two creation requests arrived (the first refused by the outage), under one key.
+    assert entry["idempotencyKeys"] == [str(prescription.submission.idempotency_key)]
+    assert (entry["registered"], entry["resendsWithoutLookup"]) == (1, 0)
+
+
+class WorkerKilled(BaseException):
+    """The worker's process dying: nothing after it runs, its transaction never commits."""
+
+
+def test_a_worker_killed_after_ordoclic_registered_is_looked_up_not_sent_again(
+    ordoclic: Any,
+    martin: Any,
+    enqueued: Any,
+    django_capture_on_commit_callbacks: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    prescription = workload.ready_to_sign(martin, workload.draft(martin))
+    # The web process died right after the signing commit: no attempt yet, the worker's is
+    # the first one.
+    with django_capture_on_commit_callbacks(execute=False):
+        workload.sign(martin, prescription)
+    submission = due_now(prescription)
+    assert not submission.attempt_log.exists()
+
+    def killed(rows: Any) -> None:
+        raise WorkerKilled  # Ordoclic has registered it; the worker dies before its commit
+
+    monkeypatch.setattr(delivery._Rows, "save", killed)
+    with pytest.raises(WorkerKilled):
+        delivery.submissions_send(submission_id=submission.pk)
+    monkeypatch.undo()
+    assert ledger(ordoclic) == {str(prescription.external_id): (1, 1)}
+    submission.refresh_from_db()
+    # Nothing of the attempt was recorded but its start, committed before the call.
+    assert (submission.status, submission.attempts) == (SubmissionStatus.QUEUED, 0)
+    assert not submission.attempt_log.exists()
+    assert submission.attempt_started_at is not None
+
+    delivery.submissions_send(submission_id=submission.pk)
+    prescription.refresh_from_db()
+    assert prescription.transmission_status == TransmissionStatus.REGISTERED
+    # Found by its external id: no second creation request ever reached Ordoclic.
+    assert outcomes(prescription) == [AttemptOutcome.FOUND]
+    entry = ledger_entry(ordoclic, prescription)
+    assert (entry["creationRequests"], entry["registered"]) == (1, 1)
+    assert entry["resendsWithoutLookup"] == 0
+    assert Submission.objects.get(pk=submission.pk).attempt_started_at is None
+
+
+# --- consolidation: what the first send and a re-analysis must catch --------------------------
+
+
+def test_the_first_send_of_a_prescription_signed_without_analysis_analyses_it_first(
+    ordoclic: Any, martin: Any, enqueued: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """Signed while the analysis could not run (the prescriber acknowledged it), the
+    prescription is analysed by its very first send, and held on the contraindication that
+    analysis finds instead of being sent."""
+    prescription = workload.draft(martin, (workload.SIMVASTATINE, workload.CLARITHROMYCINE))
+    faults(ordoclic, "down")
+    prescription = workload.ready_to_sign(martin, prescription)  # signs without analysis
+    assert not prescription.analysis_runs.filter(outcome="done").exists()
+    faults(ordoclic, "ok")  # back by the time the signing request makes its attempt
+    with django_capture_on_commit_callbacks(execute=True):
+        workload.sign(martin, prescription)
+    prescription.refresh_from_db()
+    assert prescription.transmission_status == TransmissionStatus.HELD
+    assert "attendent votre décision" in prescription.transmission_error
+    assert ledger(ordoclic) == {}  # nothing was sent
+    run = prescription.analysis_runs.filter(outcome="done").get()
+    assert [a.level for a in undecided_alerts(prescription=prescription, run=run)] == ["CI"]
+
+
+def raise_level_once_analysed(
+    ordoclic: Any, monkeypatch: pytest.MonkeyPatch, *, shown: str, then: str
+) -> Any:
+    """Ordoclic reports the simvastatin + clarithromycin alert at ``shown`` until the returned
+    function is called; from then on at ``then`` (its thesaurus was updated): same alert id."""
+    app = ordoclic.sandbox.app
+    real = app._analyse
+    level = {"now": shown}
+
+    def analyse(request: Any) -> dict[str, Any]:
+        result = dict(real(request))
+        result["alerts"] = [{**a, "level": level["now"]} for a in result["alerts"]]
+        return result
+
+    monkeypatch.setattr(app, "_analyse", analyse)
+
+    def rise() -> None:
+        level["now"] = then
+
+    return rise
+
+
+def test_a_decision_on_an_alert_does_not_cover_it_once_its_level_rose(
+    ordoclic: Any,
+    martin: Any,
+    enqueued: Any,
+    django_capture_on_commit_callbacks: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Maintained as a precaution (PE), the same alert comes back as a contraindication (CI)
+    from the analysis before sending: the decision no longer covers it, the prescription is
+    held for the prescriber, not sent."""
+    rise = raise_level_once_analysed(ordoclic, monkeypatch, shown="PE", then="CI")
+    prescription = workload.ready_to_sign(
+        martin, workload.draft(martin, (workload.SIMVASTATINE, workload.CLARITHROMYCINE))
+    )
+    [decision] = prescription.decisions.all()
+    assert (decision.level, decision.decision) == ("PE", "maintain")
+    faults(ordoclic, "down")
+    with django_capture_on_commit_callbacks(execute=True):
+        workload.sign(martin, prescription)
+    rise()
+    faults(ordoclic, "ok")
+    with django_capture_on_commit_callbacks(execute=True):
+        delivery.submission_send(submission_id=due_now(prescription).pk)
+    prescription.refresh_from_db()
+    assert prescription.transmission_status == TransmissionStatus.HELD
+    assert ledger(ordoclic) == {}
+    run = prescription.analysis_runs.order_by("-pk").first()
+    [alert] = undecided_alerts(prescription=prescription, run=run)
+    assert (alert.ordoclic_alert_id, alert.level) == (decision.ordoclic_alert_id, "CI")
+
+
+def test_a_submission_another_attempt_holds_is_left_to_it_and_the_batch_takes_the_others(
+    ordoclic: Any, martin: Any, enqueued: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    import psycopg
+
+    faults(ordoclic, "down")
+    held, *others = [waited(signed(martin, django_capture_on_commit_callbacks)) for _ in range(3)]
+    faults(ordoclic, "ok")
+    # Another worker's attempt on `held`: started (committed), its session holds the row.
+    Submission.objects.filter(pk=held.pk).update(attempt_started_at=timezone.now())
+    params = connection.get_connection_params()
+    with psycopg.connect(**params, autocommit=True) as elsewhere:
+        elsewhere.execute("SELECT pg_advisory_lock(%s, %s)", [SUBMISSIONS.lock_class, held.pk])
+        assert delivery.submission_send(submission_id=held.pk) is None  # its own task
+        attempted = delivery.submissions_send(submission_id=others[0].pk, batch=2)
+        assert set(attempted) == {s.pk for s in others}  # not `held`, and not short of it
+    # That worker died (its session with it): the next attempt on `held` looks it up first.
+    delivery.submissions_send(submission_id=held.pk, batch=10)
+    held.refresh_from_db()
+    assert held.status == SubmissionStatus.REGISTERED
+    assert ledger_entry(ordoclic, held.prescription)["resendsWithoutLookup"] == 0

@@ -6,6 +6,7 @@ from typing import Any
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from prescriptions.delivery import signing
 from prescriptions.drafting import services
@@ -520,3 +521,156 @@ def test_a_recorded_treatment_also_prescribed_and_registered_is_analysed_once(
     assert view.alert.level == "CI"
     assert f"t{registered_line.pk}" in view.alert.line_refs
     assert screen.recorded_treatments == []
+
+
+def test_a_decision_stops_covering_an_alert_whose_level_rose_on_reanalysis(
+    prescriber: Any,
+    patient: Any,
+    ordoclic: Any,
+    django_capture_on_commit_callbacks: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Maintained as a precaution (PE), the same alert (same id) comes back as a
+    contraindication (CI) when the draft is analysed again: signing is blocked again until the
+    prescriber decides on the contraindication, with its justification."""
+    level = {"now": "PE"}
+    real = ordoclic.sandbox.app._analyse
+
+    def analyse(request: Any) -> dict[str, Any]:
+        result = dict(real(request))
+        result["alerts"] = [{**a, "level": level["now"]} for a in result["alerts"]]
+        return result
+
+    monkeypatch.setattr(ordoclic.sandbox.app, "_analyse", analyse)
+    prescription = draft_for(prescriber, patient)
+    add(prescription, prescriber, SIMVA, "1 cp le soir 1 mois")
+    add(prescription, prescriber, CLARI, "1 cp matin et soir 7j")
+    [view] = analysed(prescription, prescriber).alerts
+    assert view.alert.level == "PE"
+    services.alert_decide(
+        alert=view.alert,
+        acting_user=prescriber,
+        decision="maintain",
+        reason="",
+        version=prescription.version,
+    )
+    assert prescription_screen(prescription=prescription).can_sign
+
+    level["now"] = "CI"  # Ordoclic's thesaurus was updated
+    add(prescription, prescriber, LEVOTHYROX, "1 cp le matin")  # analysed again
+    screen = analysed(prescription, prescriber)
+    [view] = screen.alerts
+    assert (view.alert.level, view.alert.ordoclic_alert_id) == (
+        "CI",
+        AlertDecision.objects.get().ordoclic_alert_id,
+    )
+    assert not screen.can_sign
+    with pytest.raises(PrescriptionError, match="attendent votre décision"):
+        sign(prescription, prescriber, django_capture_on_commit_callbacks)
+    prescription.refresh_from_db()
+    assert prescription.status == BusinessStatus.DRAFT
+    assert not Submission.objects.filter(prescription=prescription).exists()
+
+
+def test_a_prescriber_who_may_only_view_a_shared_prescription_cannot_change_decide_or_sign(
+    prescriber: Any, patient: Any, ordoclic: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """The services refuse, whatever the screens show: a colleague the prescription is shared
+    with for reading adds, edits or removes no line, changes no option, runs no analysis,
+    takes no decision on an alert and does not sign."""
+    from guardian.shortcuts import assign_perm
+
+    from prescriptions.access import prescription_get_for
+
+    prescription = draft_for(prescriber, patient)
+    line = add(prescription, prescriber, SIMVA, "1 cp le soir 1 mois")
+    add(prescription, prescriber, CLARI, "1 cp matin et soir 7j")
+    [view] = analysed(prescription, prescriber).alerts
+    written = [(x.drug_code, x.posology_text) for x in prescription.lines.order_by("position")]
+    reader = other_prescriber()
+    assign_perm("prescriptions.view_prescription", reader, prescription)
+    prescription.refresh_from_db()
+    version = prescription.version
+    assert prescription_get_for(user=reader, pk=prescription.pk) == prescription  # shared
+
+    attempts = {
+        "add a line": lambda: add(prescription, reader, LEVOTHYROX, "1 cp le matin"),
+        "edit a line": lambda: services.prescription_line_update(
+            line=line, acting_user=reader, version=version, data=LineInput(posology="2 cp le soir")
+        ),
+        "remove a line": lambda: services.prescription_line_remove(
+            line=line, acting_user=reader, version=version
+        ),
+        "change the options": lambda: services.prescription_options_update(
+            prescription=prescription,
+            acting_user=reader,
+            version=version,
+            exercise_context=None,
+            dispensing_follow_up_objection=True,
+            share_with_dmp=False,
+        ),
+        "analyse": lambda: services.prescription_analyse(
+            prescription=prescription, acting_user=reader
+        ),
+        "decide on the alert": lambda: services.alert_decide(
+            alert=view.alert,
+            acting_user=reader,
+            decision="maintain",
+            reason="Bénéfice attendu supérieur au risque",
+            version=version,
+        ),
+        "sign without analysis": lambda: services.prescription_analysis_waive(
+            prescription=prescription, acting_user=reader, version=version
+        ),
+        "sign": lambda: signing.prescription_sign(
+            prescription=prescription, acting_user=reader, version=version
+        ),
+    }
+    allowed = []
+    for what, attempt in attempts.items():
+        try:
+            with transaction.atomic():
+                attempt()
+        except PermissionDenied:
+            continue
+        except PrescriptionError:
+            pass  # got past the permission check (then refused for another reason)
+        allowed.append(what)
+    assert allowed == []
+    prescription.refresh_from_db()
+    assert (prescription.status, prescription.version) == (BusinessStatus.DRAFT, version)
+    lines = [(x.drug_code, x.posology_text) for x in prescription.lines.order_by("position")]
+    assert lines == written
+    assert not AlertDecision.objects.exists()
+    assert not Submission.objects.exists()
+
+
+def test_an_unjustified_maintain_on_a_ci_is_refused_by_the_service_with_the_screen_message(
+    prescriber: Any, patient: Any, ordoclic: Any
+) -> None:
+    """The prescriber sees why, on the field to fill; the database's own refusal (a 500 for
+    the user) is never what stops it."""
+    prescription = draft_for(prescriber, patient)
+    add(prescription, prescriber, SIMVA, "1 cp le soir 1 mois")
+    add(prescription, prescriber, CLARI, "1 cp matin et soir 7j")
+    [view] = analysed(prescription, prescriber).alerts
+    assert view.alert.level == "CI"
+    prescription.refresh_from_db()
+    with (
+        CaptureQueriesContext(connection) as queries,
+        pytest.raises(PrescriptionError) as refused,
+    ):
+        services.alert_decide(
+            alert=view.alert,
+            acting_user=prescriber,
+            decision="maintain",
+            reason="   ",
+            version=prescription.version,
+        )
+    assert str(refused.value) == (
+        "Justifiez le maintien : c'est obligatoire pour une alerte de niveau CI."
+    )
+    assert refused.value.field == "reason"
+    # Refused before anything was written: no insert the database had to turn down.
+    assert not [q for q in queries.captured_queries if "INSERT" in q["sql"]]
+    assert not AlertDecision.objects.exists()

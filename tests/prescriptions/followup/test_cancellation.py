@@ -371,3 +371,51 @@ def test_a_hanging_ordoclic_leaves_the_cancellation_queued(
     prescription.refresh_from_db()
     assert prescription.status == "cancelled"
     assert ledger_entry(served_ordoclic, prescription)["cancelled"] == 1
+
+
+class WorkerKilled(BaseException):
+    """The worker's process dying: nothing after it runs, its transaction never commits."""
+
+
+def test_a_cancellation_interrupted_after_ordoclic_cancelled_is_looked_up_not_sent_again(
+    served_ordoclic: Any,
+    martin: Any,
+    django_capture_on_commit_callbacks: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from prescriptions import ordoclic
+    from prescriptions.followup import cancellation as module
+
+    prescription = registered_prescription(user=martin)
+    with django_capture_on_commit_callbacks(execute=False):  # the request's attempt never ran
+        module.prescription_cancel(
+            prescription=prescription, acting_user=martin, reason="duplicate"
+        )
+    cancellation = Cancellation.objects.get()
+
+    def killed(**kwargs: Any) -> bool:
+        raise WorkerKilled  # Ordoclic has cancelled it; the worker dies before its commit
+
+    monkeypatch.setattr(module, "prescription_mark_cancelled", killed)
+    with pytest.raises(WorkerKilled):
+        cancellation_send(cancellation_id=cancellation.pk)
+    monkeypatch.undo()
+    assert ledger_entry(served_ordoclic, prescription)["cancelled"] == 1
+    cancellation.refresh_from_db()
+    assert (cancellation.status, cancellation.attempts) == ("queued", 0)
+    assert cancellation.attempt_started_at is not None  # committed before the call
+
+    sent: list[str] = []
+    real_cancel = ordoclic.registration_cancel
+
+    def counted(**kwargs: Any) -> Any:
+        sent.append(kwargs["prescription_id"])
+        return real_cancel(**kwargs)
+
+    monkeypatch.setattr(ordoclic, "registration_cancel", counted)
+    cancellation_send(cancellation_id=cancellation.pk)
+    cancellation.refresh_from_db()
+    prescription.refresh_from_db()
+    assert (cancellation.status, prescription.status) == ("done", "cancelled")
+    assert cancellation.attempt_started_at is None
+    assert sent == []  # found cancelled by the lookup: not sent again

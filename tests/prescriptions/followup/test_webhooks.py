@@ -230,6 +230,27 @@ def test_a_newer_event_cannot_undo_a_delivered_line(registered: Prescription) ->
 
 
 @pytest.mark.django_db
+def test_a_newer_event_saying_partial_never_takes_a_full_dispensing_back(
+    registered: Prescription,
+) -> None:
+    """Fully dispensed stays fully dispensed for the prescriber and in the audit trail, even if
+    a later event (a pharmacy's correction, a sender's bug) says "partial"."""
+    start = now()
+    full = event(registered, at=start, statuses=("full", "full"), overall="full")
+    assert post(full).json() == {"status": "applied"}
+    later = event(
+        registered, at=start + timedelta(seconds=1), statuses=("full", "full"), overall="partial"
+    )
+    assert post(later).status_code == 200
+    assert _dispensing(registered) == ("full", ["full", "full"])
+    assert list(
+        AuditEvent.objects.filter(prescription=registered, action="dispensing_updated")
+        .order_by("pk")
+        .values_list("details__status", flat=True)
+    ) == ["full"]
+
+
+@pytest.mark.django_db
 def test_unknown_prescription_or_webhooks_off_are_404(
     registered: Prescription, settings: Any
 ) -> None:
