@@ -38,7 +38,44 @@
     if (results) results.innerHTML = "";
     var posology = $("#posology-input");
     if (posology) posology.focus();
+    // What this drug would raise, before its posology is typed (a preview, not the analysis).
+    var preview = $("#drug-preview");
+    if (preview && window.htmx) htmx.trigger(preview, "drug-picked");
   }
+
+  // The draft's poll (#draft-watch) must not mistake this tab's own change for another's: it
+  // is not sent while a request of the screen is in flight, and its answer is dropped when a
+  // request of the screen started meanwhile (that request's answer shows the draft as it is).
+  var inFlight = 0;
+  var watchOutdated = false;
+  function onScreen(elt) { return elt && elt.closest && elt.closest(".rx-layout"); }
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail.elt;
+    if (!onScreen(elt)) return;
+    if (elt.id === "draft-watch") {
+      if (inFlight > 0) { event.preventDefault(); return; }
+      watchOutdated = false;
+      return;
+    }
+    inFlight += 1;
+    watchOutdated = true;
+    // loadend comes once per request, whatever became of the element that sent it.
+    event.detail.xhr.addEventListener("loadend", function () { inFlight = Math.max(0, inFlight - 1); });
+  });
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var elt = event.detail.elt;
+    if (elt.id === "draft-watch" && (watchOutdated || !elt.isConnected)) event.detail.shouldSwap = false;
+  });
+
+  // Every request of the screen carries the version its editor shows: the server refuses to
+  // sign, decide or change any other, and answers with the whole screen as it is now.
+  document.addEventListener("htmx:configRequest", function (event) {
+    var shown = $("#draft-version");
+    var elt = event.detail.elt;
+    if (shown && elt.closest && elt.closest(".rx-layout") && elt.id !== "draft-watch") {
+      event.detail.parameters.version = shown.value;
+    }
+  });
 
   document.addEventListener("click", function (event) {
     var drug = event.target.closest(".rx-drug");
@@ -96,18 +133,16 @@
     }, RETRY_DELAYS[attempt]);
   }
 
-  document.addEventListener("htmx:sendError", function (event) {
+  function retryFailed(event) {
     var elt = event.detail.elt;
+    if (elt.hasAttribute("data-poll")) return;  // a poll tries again by itself; app.js says it
     retry(elt.closest("form") || elt, event.detail.requestConfig && event.detail.requestConfig.verb);
-  });
+  }
+  // Refusals (4xx) are explained by app.js, for every page; here only what a retry can mend.
+  document.addEventListener("htmx:sendError", retryFailed);
+  document.addEventListener("htmx:timeout", retryFailed);
   document.addEventListener("htmx:responseError", function (event) {
-    var code = event.detail.xhr ? event.detail.xhr.status : 0;
-    if (code >= 500) {
-      var elt = event.detail.elt;
-      retry(elt.closest("form") || elt, event.detail.requestConfig && event.detail.requestConfig.verb);
-    } else {
-      status(message("refused"));
-    }
+    if (event.detail.xhr && event.detail.xhr.status >= 500) retryFailed(event);
   });
   document.addEventListener("htmx:afterRequest", function (event) {
     if (event.detail.successful) {
