@@ -23,6 +23,7 @@ urlpatterns = [
     path("<int:pk>/sans-analyse/", drafting.analysis_waive, name="waive"),
     # delivery: a prescription's page, signing, the decision on a held one, operations
     path("<int:pk>/", delivery.prescription_detail, name="detail"),
+    path("<int:pk>/etat/", delivery.prescription_live, name="live"),
     path("<int:pk>/signer/", delivery.sign, name="sign"),
     path("<int:pk>/transmission/", delivery.held_release, name="held_release"),
     path("exploitation/", delivery.operations, name="operations"),

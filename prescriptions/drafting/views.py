@@ -22,6 +22,7 @@ from practitioners.views import exercise_context_use
 from .. import ordoclic
 from ..access import prescription_get_for
 from ..errors import PrescriptionError
+from ..live import any_moving, poll_delay, polls_asked
 from ..models import Alert, NonSubstitutableReason, Prescription, PrescriptionLine
 from . import services
 from .drugs import DrugChoice, drug_choice_for_code
@@ -111,9 +112,13 @@ def prescription_list(request: UserRequest) -> HttpResponse:
     filter_name = request.GET.get("filtre", "")
     if filter_name not in LIST_FILTERS:
         filter_name = ""
-    prescriptions = prescription_list_for(user=request.user, filter_name=filter_name)[:200]
+    prescriptions = list(prescription_list_for(user=request.user, filter_name=filter_name)[:200])
+    polls = polls_asked(request.GET.get("n", ""))
     context = {
         "prescriptions": prescriptions,
+        # follows the rows on their way to Ordoclic without a reload (prescriptions/live.py)
+        "live_delay": poll_delay(polls) if any_moving(prescriptions) else None,
+        "live_polls": polls + 1,
         "filter_name": filter_name,
         "filters": [
             ("drafts", _("Brouillons")),
@@ -408,11 +413,15 @@ def patient_history(request: UserRequest, patient_id: int) -> HttpResponse:
     """The patient's prescriptions this prescriber may see, and "Nouvelle ordonnance": the card
     the host record's patient page loads into its prescriptions slot."""
     patient = get_object_or_404(Patient, pk=patient_id)
+    prescriptions = list(
+        prescription_history_for_patient(user=request.user, patient_id=patient.pk)[:50]
+    )
+    polls = polls_asked(request.GET.get("n", ""))
     context = {
         "patient": patient,
-        "prescriptions": list(
-            prescription_history_for_patient(user=request.user, patient_id=patient.pk)[:50]
-        ),
+        "prescriptions": prescriptions,
+        "live_delay": poll_delay(polls) if any_moving(prescriptions) else None,
+        "live_polls": polls + 1,
     }
     if request.htmx:
         return render(request, "prescriptions/_patient_history.html", context)

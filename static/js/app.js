@@ -113,9 +113,17 @@
     if (event.detail.successful) clear(event.detail.elt);
   });
 
-  // A page restored from the back-forward cache shows the past (a signed prescription as a
-  // draft): fetch it again.
+  // Back (or Forward) must not show the past, such as a signed prescription as a draft: a page
+  // restored from the back-forward cache, or a page with patient data (hx-history="false")
+  // shown again from the HTTP cache, is fetched again.
   window.addEventListener("pageshow", function (event) {
-    if (event.persisted) window.location.reload();
+    if (event.persisted) { window.location.reload(); return; }
+    var entries = window.performance && performance.getEntriesByType
+      ? performance.getEntriesByType("navigation") : [];
+    var navigation = entries[0];
+    if (navigation && navigation.type === "back_forward" && navigation.transferSize === 0 &&
+        document.body.getAttribute("hx-history") === "false") {
+      window.location.reload();
+    }
   });
 })();
