@@ -1,16 +1,12 @@
 from django.contrib import admin
-from django.templatetags.static import static
 from django.urls import include, path
-from django.views.generic.base import RedirectView
-
-from practitioners.permissions import public
 
 from . import health, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     # Browsers ask for /favicon.ico whatever the page links: answer it, never a 404 in the console.
-    path("favicon.ico", public(RedirectView.as_view(url=static("favicon.svg"), permanent=True))),
+    path("favicon.ico", views.favicon),
     # Also answered by origami.health.ProbeMiddleware before host checks and sessions.
     path("sante/", health.health_live, name="health_live"),
     path("sante/pret/", health.health_ready, name="health_ready"),

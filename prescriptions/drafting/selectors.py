@@ -346,7 +346,8 @@ def sign_blockers(*, screen: Screen, account_current: bool) -> list[str]:
         )
     elif screen.run is None:
         blockers.append(_("Analyse en cours…"))
-    elif screen.analysis_failed and not screen.analysis_waived:
+    elif screen.analysis_failed and not screen.analysis_waived and account_current:
+        # (an account that cannot sign is not asked to waive: it would not help)
         blockers.append(_("Confirmez que vous signez sans analyse, ou relancez l'analyse."))
     undecided = [v for v in screen.alerts if v.needs_decision and not v.decided]
     if undecided:
