@@ -29,7 +29,7 @@ def pick_drug(page: Any, search: str, label: str) -> None:
     page.fill("#drug-search", search)
     page.locator(".rx-drug", has_text=label).first.click()
     page.wait_for_function(
-        "document.activeElement && document.activeElement.id === 'posology-input'"
+        "() => document.activeElement && document.activeElement.id === 'posology-input'"
     )
 
 
