@@ -40,6 +40,19 @@ def add_line(page: Any, search: str, label: str, posology: str, sentence: str) -
     page.locator(".rx-line", has_text=label).filter(has_text=sentence).wait_for()
 
 
+def analysis_current(page: Any) -> None:
+    """Wait until the analysis panel shows the analysis of the version the editor shows (a
+    decision is taken on the alerts of the draft as it is)."""
+    page.wait_for_function(
+        """() => {
+          const panel = document.getElementById("analysis");
+          const shown = document.getElementById("draft-version");
+          return panel && shown && panel.dataset.version === shown.value
+            && panel.hasAttribute("data-analysed") && !panel.classList.contains("htmx-request");
+        }"""
+    )
+
+
 def alert(page: Any, level: str) -> Any:
     """The analysis's alert of this level (CI, ASDEC, PE, APEC), once shown."""
     locator = page.locator(f"#analysis .rx-alert-{level.lower()}").first

@@ -12,7 +12,14 @@ from prescriptions.models import AlertDecision, AuditAction, AuditEvent, Prescri
 
 from ..helpers import log_in, open_new_prescription
 from .conftest import Journey
-from .steps import a_patient, add_line, alert, eventually, linked_prescriber
+from .steps import (
+    a_patient,
+    add_line,
+    alert,
+    analysis_current,
+    eventually,
+    linked_prescriber,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.served, pytest.mark.django_db(transaction=True)]
 
@@ -51,6 +58,7 @@ def test_modify_then_maintain_at_every_level(
     add_line(page, "advil", "ADVIL 400", "1 cp x3/j 3j", "3 fois par jour")
     add_line(page, "topalgic", "TOPALGIC", "1 gél x3/j 5j", "3 fois par jour")
     add_line(page, "zoloft", "ZOLOFT", "1 gél le matin", "le matin")
+    analysis_current(page)
     for level in LEVELS:
         alert(page, level)
     journey.shot("four-levels")

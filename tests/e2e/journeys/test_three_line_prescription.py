@@ -21,7 +21,7 @@ from prescriptions.models import (
 
 from ..helpers import log_in, open_new_prescription
 from .conftest import Journey
-from .steps import a_patient, linked_prescriber
+from .steps import a_patient, analysis_current, linked_prescriber
 
 pytestmark = [pytest.mark.e2e, pytest.mark.served, pytest.mark.django_db(transaction=True)]
 
@@ -79,6 +79,7 @@ def test_three_line_prescription_with_decisions_signed_and_printed(
     type_and_pick(page, "advil", "ADVIL 400")
     page.locator("#drug-preview-panel", has_text="Warfarine + ibuprofène").wait_for()
     type_posology(page, "1 cp x3/j 3j", "ADVIL")
+    analysis_current(page)
     asdec = page.locator("#analysis .rx-alert-asdec")
     asdec.wait_for()
     page.locator("#analysis .rx-alert-pe").wait_for()
@@ -97,6 +98,7 @@ def test_three_line_prescription_with_decisions_signed_and_printed(
     type_posology(page, "1 cp x3/j 3j", "DOLIPRANE")
 
     # Maintain the precaution, with a justification.
+    analysis_current(page)
     pe = page.locator("#analysis .rx-alert-pe")
     pe.wait_for()
     pe.locator("summary", has_text="Maintenir").click()
