@@ -132,9 +132,11 @@ def test_public_urls_are_only_the_login_steps():
     # Ordoclic's webhook has no session: its HMAC signature authenticates it
     # (tests/prescriptions/test_webhooks.py refuses unsigned, forged, stale and replayed posts).
     # The probes carry no data but states; the metrics need a bearer token
-    # (tests/origami/test_health.py, tests/origami/test_metrics.py, and below).
+    # (tests/origami/test_health.py, tests/origami/test_metrics.py, and below). The favicon is a
+    # redirect to a static file.
     assert public == [
         "admin_login",
+        "favicon",
         "health_live",
         "health_ready",
         "login",
