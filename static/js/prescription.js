@@ -152,6 +152,12 @@
     }
   });
 
+  // What was typed in the search box before the scripts were ready still searches.
+  document.addEventListener("DOMContentLoaded", function () {
+    var search = $("#drug-search");
+    if (search && search.value.trim().length >= 2 && window.htmx) htmx.trigger(search, "search");
+  });
+
   // After a line is added, the search box is ready for the next drug.
   document.addEventListener("htmx:afterSettle", function () {
     var form = $("#add-line");

@@ -38,6 +38,10 @@ def add_line(page: Any, search: str, label: str, posology: str, sentence: str) -
     page.keyboard.type(posology)
     page.keyboard.press("Enter")
     page.locator(".rx-line", has_text=label).filter(has_text=sentence).wait_for()
+    # the screen is ready for the next drug once the search box has the focus back
+    page.wait_for_function(
+        "() => document.activeElement && document.activeElement.id === 'drug-search'"
+    )
 
 
 def analysis_current(page: Any) -> None:
