@@ -5,7 +5,7 @@
   "use strict";
 
   var RETRY_DELAYS = [1000, 2000, 4000, 8000, 15000];
-  var retries = new WeakMap();
+  var retries = new Map();  // element being retried -> attempts made
 
   function $(selector, root) { return (root || document).querySelector(selector); }
 
@@ -144,12 +144,16 @@
   document.addEventListener("htmx:responseError", function (event) {
     if (event.detail.xhr && event.detail.xhr.status >= 500) retryFailed(event);
   });
+  // The banner goes once what failed went through: not on the success of an unrelated
+  // request (a poll, a preview) while a retry is still pending.
   document.addEventListener("htmx:afterRequest", function (event) {
-    if (event.detail.successful) {
-      var elt = event.detail.elt;
-      retries.delete(elt.closest("form") || elt);
-      status("");
-    }
+    if (!event.detail.successful) return;
+    var elt = event.detail.elt;
+    var key = elt.closest("form") || elt;
+    if (retries.has(key)) retries.delete(key);
+    else if (elt.hasAttribute("data-poll") || elt.id === "drug-preview") return;
+    retries.forEach(function (_, pending) { if (!document.body.contains(pending)) retries.delete(pending); });
+    if (retries.size === 0) status("");
   });
 
   // What was typed in the search box before the scripts were ready still searches.
