@@ -5,6 +5,8 @@ from . import health, views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    # Browsers ask for /favicon.ico whatever the page links: answer it, never a 404 in the console.
+    path("favicon.ico", views.favicon, name="favicon"),
     # Also answered by origami.health.ProbeMiddleware before host checks and sessions.
     path("sante/", health.health_live, name="health_live"),
     path("sante/pret/", health.health_ready, name="health_ready"),

@@ -7,8 +7,14 @@ import time
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+    HttpResponseRedirect,
+)
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -29,7 +35,9 @@ from practitioners.authentication import (
 )
 from practitioners.forms import LoginForm, TotpForm
 from practitioners.models import AccountEventKind, Role, User
+from practitioners.ordoclic import practitioner_ordoclic_recheck
 from practitioners.permissions import any_role_required, public, requires_second_factor
+from practitioners.selectors import practitioner_for_user
 from practitioners.services import account_event_record, user_logout_everywhere
 
 # Between the password and the code, the session only holds who is logging in (not logged in).
@@ -64,6 +72,9 @@ def login_complete(request: HttpRequest, user: User, device: TOTPDevice | None) 
         otp_login(request, device)
     session_security_start(request)
     login_failures_clear(username=user.username)
+    practitioner = practitioner_for_user(user=user)
+    if practitioner is not None:  # told at once if the account can no longer sign
+        practitioner_ordoclic_recheck(practitioner=practitioner, acting_user=user)
     account_event_record(
         user=user,
         acting_user=user,
@@ -178,6 +189,13 @@ def logout_everywhere(request: HttpRequest) -> HttpResponse:
         request, _("Toutes vos sessions sont fermées, sur cet appareil comme sur les autres.")
     )
     return redirect("login")
+
+
+@public
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico whatever the page links: never a 404 in their console."""
+    return HttpResponsePermanentRedirect(static("favicon.svg"))
 
 
 @public

@@ -107,6 +107,21 @@ def practitioner_link_ordoclic(*, practitioner: Practitioner, acting_user: Any) 
     return practitioner
 
 
+def practitioner_ordoclic_recheck(*, practitioner: Practitioner, acting_user: Any) -> Practitioner:
+    """At login: ask Ordoclic again about an account it knows (linked, or deactivated), so that
+    a prescriber deactivated since (or reactivated) is told on the first page, before writing a
+    prescription. Unreachable Ordoclic changes nothing (the sign-time check still runs)."""
+    if practitioner.ordoclic_link_status not in (
+        OrdoclicLinkStatus.LINKED,
+        OrdoclicLinkStatus.DEACTIVATED,
+    ):
+        return practitioner
+    try:
+        return practitioner_link_ordoclic(practitioner=practitioner, acting_user=acting_user)
+    except OrdoclicUnavailable:
+        return practitioner
+
+
 def practitioner_ordoclic_current(
     *, practitioner: Practitioner, timeout: float | None = None
 ) -> bool:

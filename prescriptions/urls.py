@@ -16,6 +16,8 @@ urlpatterns = [
     path("patients-recents/", drafting.recent_patients, name="recent_patients"),
     path("nouvelle/<int:patient_id>/", drafting.prescription_create, name="create"),
     path("<int:pk>/medicaments/", drafting.drug_search, name="drug_search"),
+    path("<int:pk>/medicaments/apercu/", drafting.drug_preview, name="drug_preview"),
+    path("<int:pk>/suivi-du-brouillon/", drafting.draft_watch, name="draft_watch"),
     path("<int:pk>/lignes/", drafting.line_add, name="line_add"),
     path("<int:pk>/lignes/<int:line_id>/", drafting.line_update, name="line_update"),
     path("<int:pk>/lignes/<int:line_id>/supprimer/", drafting.line_remove, name="line_remove"),
@@ -52,6 +54,7 @@ urlpatterns = [
     ),
     # delivery: a prescription's page, signing, the decision on a held one, operations
     path("<int:pk>/", delivery.prescription_detail, name="detail"),
+    path("<int:pk>/etat/", delivery.prescription_live, name="live"),
     path("<int:pk>/signer/", delivery.sign, name="sign"),
     path("<int:pk>/transmission/", delivery.held_release, name="held_release"),
     path("exploitation/", delivery.operations, name="operations"),

@@ -133,10 +133,11 @@ def test_public_urls_are_only_the_login_steps():
     # (tests/prescriptions/test_webhooks.py refuses unsigned, forged, stale and replayed posts).
     # The probes carry no data but states; the metrics need a bearer token
     # (tests/origami/test_health.py, tests/origami/test_metrics.py, and below).
-    # The FHIR API has no session: each host application has a bearer token
-    # (tests/prescriptions/fhir/test_api.py, and below).
+    # The favicon is a redirect to a static file. The FHIR API has no session: each host
+    # application has a bearer token (tests/prescriptions/fhir/test_api.py, and below).
     assert public == [
         "admin_login",
+        "favicon",
         "fhir:bundle",
         "fhir:medication_requests",
         "health_live",

@@ -148,6 +148,9 @@ OBJECT_URLS: dict[str, ObjectUrl] = {
     # figures of the whole structure, for every administrator
     "prescriptions:insight_export": ObjectUrl(lambda owner: {"figure": "depassements"}, False),
     "prescriptions:drug_search": ObjectUrl(_prescription),
+    "prescriptions:drug_preview": ObjectUrl(_prescription),
+    "prescriptions:draft_watch": ObjectUrl(_prescription),
+    "prescriptions:live": ObjectUrl(_prescription),
     "prescriptions:line_add": ObjectUrl(_prescription),
     "prescriptions:line_update": ObjectUrl(_draft_with_line),
     "prescriptions:line_remove": ObjectUrl(_draft_with_line),

@@ -5,9 +5,12 @@ queued submission, circuit breaker, last Ordoclic errors, held submissions and t
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -21,10 +24,31 @@ from ..drafting.views import analysis_render, draft_screen, version_posted
 from ..errors import PrescriptionError
 from ..followup.paper import qr_data_uri
 from ..followup.selectors import prescription_followup
-from ..models import Decision, Submission, TransmissionStatus
+from ..live import poll_delay, polls_asked, status_key, status_settled
+from ..models import Decision, Prescription, Submission, TransmissionStatus
 from . import submissions
 from .selectors import delivery_health, held_alerts
 from .signing import prescription_sign
+
+
+def _detail_context(prescription: Prescription, *, polls: int = 0) -> dict[str, Any]:
+    decisions = latest_decisions(prescription=prescription)
+    held = prescription.transmission_status == TransmissionStatus.HELD
+    return {
+        "prescription": prescription,
+        # the page follows the status by itself until it settles (prescriptions/live.py)
+        "live_key": status_key(prescription),
+        "live_polls": polls,
+        "live_delay": None if status_settled(prescription) else poll_delay(polls),
+        "qr": qr_data_uri(prescription),
+        "decisions": [d for d in decisions.values() if d.decision == Decision.MAINTAIN],
+        "lines": list(prescription.lines.all()),
+        "attempts": list(prescription.submission.attempt_log.all())
+        if hasattr(prescription, "submission")
+        else [],
+        "held_alerts": held_alerts(prescription=prescription, decisions=decisions) if held else [],
+        "followup": prescription_followup(prescription=prescription),
+    }
 
 
 @require_GET
@@ -33,25 +57,25 @@ def prescription_detail(request: UserRequest, pk: int) -> HttpResponse:
     prescription = prescription_get_for(user=request.user, pk=pk)
     if prescription.is_draft:
         return draft_screen(request, prescription)
-    decisions = latest_decisions(prescription=prescription)
-    held = prescription.transmission_status == TransmissionStatus.HELD
-    return render(
-        request,
-        "prescriptions/detail.html",
-        {
-            "prescription": prescription,
-            "qr": qr_data_uri(prescription),
-            "decisions": [d for d in decisions.values() if d.decision == Decision.MAINTAIN],
-            "lines": list(prescription.lines.all()),
-            "attempts": list(prescription.submission.attempt_log.all())
-            if hasattr(prescription, "submission")
-            else [],
-            "held_alerts": held_alerts(prescription=prescription, decisions=decisions)
-            if held
-            else [],
-            "followup": prescription_followup(prescription=prescription),
-        },
-    )
+    return render(request, "prescriptions/detail.html", _detail_context(prescription))
+
+
+@require_GET
+@prescriber_required
+def prescription_live(request: UserRequest, pk: int) -> HttpResponse:
+    """The page's question "has the status changed?": the next question (later each time, none
+    once settled), and the prescription's card again when its status changed."""
+    prescription = prescription_get_for(user=request.user, pk=pk)
+    url = reverse("prescriptions:detail", kwargs={"pk": prescription.pk})
+    if prescription.is_draft:  # a page of a draft has its own watch; this one is outdated
+        return HttpResponseClientRedirect(url)
+    context = _detail_context(prescription, polls=polls_asked(request.GET.get("n", "")) + 1)
+    response = render(request, "prescriptions/detail.html#live", context)
+    if request.GET.get("shown", "") != context["live_key"]:
+        response.content += render_to_string(
+            "prescriptions/detail.html#card", {**context, "card_oob": True}, request=request
+        ).encode()
+    return response
 
 
 @require_POST

@@ -236,12 +236,18 @@ class AlertView:
     needs_decision: bool
     needs_justification: bool
     decision: AlertDecision | None
+    # the prescriber's latest call on this alert, whatever it was ("Modifier" included)
+    latest: AlertDecision | None = None
     # the first line of this prescription the alert involves ("Modifier" goes to it)
     focus_ref: str = ""
 
     @property
     def decided(self) -> bool:
         return self.decision is not None and self.decision.decision == Decision.MAINTAIN
+
+    @property
+    def modify_requested(self) -> bool:
+        return self.latest is not None and self.latest.decision == Decision.MODIFY
 
     @property
     def level_class(self) -> str:
@@ -367,6 +373,7 @@ def prescription_screen(*, prescription: Prescription, account_current: bool = T
                 needs_decision=level_needs_decision(alert.level),
                 needs_justification=level_needs_justification(alert.level),
                 decision=decision if decision_covers(decision, alert) else None,
+                latest=decision,
             )
         )
     screen = Screen(
@@ -406,7 +413,8 @@ def sign_blockers(*, screen: Screen, account_current: bool) -> list[str]:
         )
     elif screen.run is None:
         blockers.append(_("Analyse en cours…"))
-    elif screen.analysis_failed and not screen.analysis_waived:
+    elif screen.analysis_failed and not screen.analysis_waived and account_current:
+        # (an account that cannot sign is not asked to waive: it would not help)
         blockers.append(_("Confirmez que vous signez sans analyse, ou relancez l'analyse."))
     hospital = (
         prescription.exercise_context is not None and prescription.exercise_context.is_hospital

@@ -23,8 +23,10 @@ from practitioners.views import exercise_context_use
 from ..access import prescription_get_for
 from ..drugs.catalogue import DrugChoice, drug_choice_for_code, drug_presentation, drugs_find
 from ..errors import PrescriptionError
+from ..live import any_moving, poll_delay, polls_asked
 from ..models import Alert, NonSubstitutableReason, Prescription, PrescriptionLine
 from . import favourites, services
+from .preview import drug_preview as drug_preview_for
 from .selectors import (
     LIST_FILTERS,
     prescription_history_for_patient,
@@ -50,12 +52,11 @@ def _screen_context(
         "allergies", "alds", "current_treatments", "pathologies"
     ).get(pk=prescription.patient_id)
     prescription.patient = patient
-    screen = prescription_screen(
-        prescription=prescription,
-        account_current=prescription.prescriber.ordoclic_link_status == "linked",
-    )
+    account_current = prescription.prescriber.ordoclic_link_status == "linked"
+    screen = prescription_screen(prescription=prescription, account_current=account_current)
     context: dict[str, Any] = {
         "screen": screen,
+        "account_current": account_current,
         "prescription": prescription,
         "patient": patient,
         "contexts": list(exercise_contexts_for(practitioner=prescription.prescriber)),
@@ -73,10 +74,28 @@ def _screen_context(
     return context
 
 
+def _workspace(request: UserRequest, context: dict[str, Any], *, main: str) -> HttpResponse:
+    """The whole screen as the server has it: the editor and the analysis, ``main`` swapped into
+    the request's target and the other out of band. A refusal, or a draft changed elsewhere,
+    never leaves this tab showing content other than what would be signed. The message goes
+    where the user was looking (``main``) only."""
+    other = "analysis" if main == "editor" else "editor"
+    response = render(request, f"prescriptions/screen.html#{main}", context)
+    beside = render_to_string(
+        f"prescriptions/screen.html#{other}",
+        {**context, f"{other}_oob": True, "error": "", "oob": False},
+        request=request,
+    )
+    response.content += beside.encode()
+    return response
+
+
 def render_editor(
     request: UserRequest, prescription: Prescription, *, changed: bool, **extra: Any
 ) -> HttpResponse:
     context = _screen_context(request, prescription, **extra)
+    if request.htmx and extra.get("error"):
+        return _workspace(request, context, main="editor")
     if request.htmx:
         response = render(request, "prescriptions/screen.html#editor", context)
         if extra.get("context_switched"):  # the top bar says the place of practice chosen
@@ -84,7 +103,8 @@ def render_editor(
                 "origami/_context_switcher.html", {**context, "swap_oob": True}, request=request
             ).encode()
         if changed:
-            trigger_client_event(response, DRAFT_CHANGED)
+            # After the swap: the analysis asks for the version the editor now shows.
+            trigger_client_event(response, DRAFT_CHANGED, after="settle")
         return response
     if extra.get("error"):
         return render(request, "prescriptions/screen.html", context)
@@ -98,11 +118,17 @@ def prescription_list(request: UserRequest) -> HttpResponse:
     if filter_name not in LIST_FILTERS:
         filter_name = ""
     query = request.GET.get("q", "").strip()[:100]
-    prescriptions = prescription_list_for(
-        user=request.user, filter_name=filter_name, query=query
-    ).prefetch_related("lines")[:200]
+    prescriptions = list(
+        prescription_list_for(
+            user=request.user, filter_name=filter_name, query=query
+        ).prefetch_related("lines")[:200]
+    )
+    polls = polls_asked(request.GET.get("n", ""))
     context = {
         "prescriptions": prescriptions,
+        # follows the rows on their way to Ordoclic without a reload (prescriptions/live.py)
+        "live_delay": poll_delay(polls) if any_moving(prescriptions) else None,
+        "live_polls": polls + 1,
         "filter_name": filter_name,
         "query": query,
         "filters": [
@@ -137,6 +163,46 @@ def prescription_create(request: UserRequest, patient_id: int) -> HttpResponse:
 def draft_screen(request: UserRequest, prescription: Prescription) -> HttpResponse:
     """The page of a draft (the prescription's page while it is written)."""
     return render(request, "prescriptions/screen.html", _screen_context(request, prescription))
+
+
+@require_POST
+@prescriber_required
+def draft_watch(request: UserRequest, pk: int) -> HttpResponse:
+    """The screen's poll: nothing (204) while the draft is the version this tab shows; else the
+    whole screen as it is now, saying so, with what was being typed in "add a drug" kept; the
+    prescription's page once it was signed elsewhere."""
+    prescription = prescription_get_for(user=request.user, pk=pk)
+    if not prescription.is_draft:
+        return HttpResponseClientRedirect(reverse("prescriptions:detail", args=[prescription.pk]))
+    try:
+        shown = int(request.POST.get("shown", ""))
+    except ValueError:
+        shown = 0
+    if shown == prescription.version:
+        return HttpResponse(status=204)
+    context = _screen_context(request, prescription, changed_elsewhere=True, line_form=request.POST)
+    return _workspace(request, context, main="editor")
+
+
+@require_GET
+@prescriber_required
+def drug_preview(request: UserRequest, pk: int) -> HttpResponse:
+    """The alerts the picked drug would raise, shown before its posology is typed."""
+    prescription = prescription_get_for(user=request.user, pk=pk, for_change=True)
+    preview = None
+    code = request.GET.get("drug_code", "").strip()[:20]
+    if code:
+        try:
+            drug = drug_choice_for_code(rpps=prescription.prescriber.rpps, code=code)
+        except PrescriptionError:
+            drug = None  # the line's own check says why when it is added
+        if drug is not None:
+            preview = drug_preview_for(prescription=prescription, drug=drug)
+    return render(
+        request,
+        "prescriptions/screen.html#drug_preview",
+        {"preview": preview, "prescription": prescription},
+    )
 
 
 @require_GET
@@ -319,7 +385,13 @@ def options_update(request: UserRequest, pk: int) -> HttpResponse:
 
 
 def analysis_render(request: UserRequest, prescription: Prescription, **extra: Any) -> HttpResponse:
-    context = _screen_context(request, prescription, **extra)
+    """The analysis panel; with the editor too after a refusal, or when the version the tab
+    showed (every request of the screen carries it) is no longer the draft's."""
+    shown = version_posted(request)
+    changed_elsewhere = bool(shown) and shown != prescription.version and prescription.is_draft
+    context = _screen_context(request, prescription, changed_elsewhere=changed_elsewhere, **extra)
+    if request.htmx and (extra.get("error") or changed_elsewhere):
+        return _workspace(request, context, main="analysis")
     if request.htmx:
         context["oob"] = True  # also refresh the level badge of each line
         return render(request, "prescriptions/screen.html#analysis", context)
@@ -393,11 +465,15 @@ def patient_history(request: UserRequest, patient_id: int) -> HttpResponse:
     """The patient's prescriptions this prescriber may see, and "Nouvelle ordonnance": the card
     the host record's patient page loads into its prescriptions slot."""
     patient = get_object_or_404(Patient, pk=patient_id)
+    prescriptions = list(
+        prescription_history_for_patient(user=request.user, patient_id=patient.pk)[:50]
+    )
+    polls = polls_asked(request.GET.get("n", ""))
     context = {
         "patient": patient,
-        "prescriptions": list(
-            prescription_history_for_patient(user=request.user, patient_id=patient.pk)[:50]
-        ),
+        "prescriptions": prescriptions,
+        "live_delay": poll_delay(polls) if any_moving(prescriptions) else None,
+        "live_polls": polls + 1,
     }
     if request.htmx:
         return render(request, "prescriptions/_patient_history.html", context)

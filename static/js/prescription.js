@@ -5,7 +5,7 @@
   "use strict";
 
   var RETRY_DELAYS = [1000, 2000, 4000, 8000, 15000];
-  var retries = new WeakMap();
+  var retries = new Map();  // element being retried -> attempts made
 
   function $(selector, root) { return (root || document).querySelector(selector); }
 
@@ -51,6 +51,9 @@
     var posology = $("#posology-input");
     if (button.dataset.posology !== undefined) fillFromFavourite(form, button.dataset);
     if (posology) posology.focus();
+    // What this drug would raise, before its posology is typed (a preview, not the analysis).
+    var preview = $("#drug-preview");
+    if (preview && window.htmx) htmx.trigger(preview, "drug-picked");
   }
 
   // A favourite brings its usual posology and options: Enter then adds the line.
@@ -69,6 +72,39 @@
     set("ald", data.ald);
     set("instructions", data.instructions);
   }
+  // The draft's poll (#draft-watch) must not mistake this tab's own change for another's: it
+  // is not sent while a request of the screen is in flight, and its answer is dropped when a
+  // request of the screen started meanwhile (that request's answer shows the draft as it is).
+  var inFlight = 0;
+  var watchOutdated = false;
+  function onScreen(elt) { return elt && elt.closest && elt.closest(".rx-layout"); }
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail.elt;
+    if (!onScreen(elt)) return;
+    if (elt.id === "draft-watch") {
+      if (inFlight > 0) { event.preventDefault(); return; }
+      watchOutdated = false;
+      return;
+    }
+    inFlight += 1;
+    watchOutdated = true;
+    // loadend comes once per request, whatever became of the element that sent it.
+    event.detail.xhr.addEventListener("loadend", function () { inFlight = Math.max(0, inFlight - 1); });
+  });
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var elt = event.detail.elt;
+    if (elt.id === "draft-watch" && (watchOutdated || !elt.isConnected)) event.detail.shouldSwap = false;
+  });
+
+  // Every request of the screen carries the version its editor shows: the server refuses to
+  // sign, decide or change any other, and answers with the whole screen as it is now.
+  document.addEventListener("htmx:configRequest", function (event) {
+    var shown = $("#draft-version");
+    var elt = event.detail.elt;
+    if (shown && elt.closest && elt.closest(".rx-layout") && elt.id !== "draft-watch") {
+      event.detail.parameters.version = shown.value;
+    }
+  });
 
   document.addEventListener("click", function (event) {
     var drug = event.target.closest(".rx-drug");
@@ -128,25 +164,33 @@
     }, RETRY_DELAYS[attempt]);
   }
 
-  document.addEventListener("htmx:sendError", function (event) {
+  function retryFailed(event) {
     var elt = event.detail.elt;
+    if (elt.hasAttribute("data-poll")) return;  // a poll tries again by itself; app.js says it
     retry(elt.closest("form") || elt, event.detail.requestConfig && event.detail.requestConfig.verb);
-  });
+  }
+  // Refusals (4xx) are explained by app.js, for every page; here only what a retry can mend.
+  document.addEventListener("htmx:sendError", retryFailed);
+  document.addEventListener("htmx:timeout", retryFailed);
   document.addEventListener("htmx:responseError", function (event) {
-    var code = event.detail.xhr ? event.detail.xhr.status : 0;
-    if (code >= 500) {
-      var elt = event.detail.elt;
-      retry(elt.closest("form") || elt, event.detail.requestConfig && event.detail.requestConfig.verb);
-    } else {
-      status(message("refused"));
-    }
+    if (event.detail.xhr && event.detail.xhr.status >= 500) retryFailed(event);
   });
+  // The banner goes once what failed went through: not on the success of an unrelated
+  // request (a poll, a preview) while a retry is still pending.
   document.addEventListener("htmx:afterRequest", function (event) {
-    if (event.detail.successful) {
-      var elt = event.detail.elt;
-      retries.delete(elt.closest("form") || elt);
-      status("");
-    }
+    if (!event.detail.successful) return;
+    var elt = event.detail.elt;
+    var key = elt.closest("form") || elt;
+    if (retries.has(key)) retries.delete(key);
+    else if (elt.hasAttribute("data-poll") || elt.id === "drug-preview") return;
+    retries.forEach(function (_, pending) { if (!document.body.contains(pending)) retries.delete(pending); });
+    if (retries.size === 0) status("");
+  });
+
+  // What was typed in the search box before the scripts were ready still searches.
+  document.addEventListener("DOMContentLoaded", function () {
+    var search = $("#drug-search");
+    if (search && search.value.trim().length >= 2 && window.htmx) htmx.trigger(search, "search");
   });
 
   // After a line is added, the search box is ready for the next drug.

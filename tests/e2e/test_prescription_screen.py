@@ -46,6 +46,10 @@ def add_drug(page: Any, search: str, posology: str, expected_sentence: str) -> N
     page.keyboard.type(posology)
     page.keyboard.press("Enter")
     page.wait_for_selector(f"text={expected_sentence}")
+    # ready for the next drug once the search box has the focus back (the new one, processed)
+    page.wait_for_function(
+        "() => document.activeElement && document.activeElement.id === 'drug-search'"
+    )
 
 
 def prescribe_the_interacting_pair(page: Any) -> None:

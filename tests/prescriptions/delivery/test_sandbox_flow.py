@@ -43,7 +43,8 @@ def _add(client: Any, prescription: Prescription, text: str, posology: str) -> N
         {"version": prescription.version, "drug_code": code, "posology": posology},
         **HTMX,
     )
-    assert "draft-changed" in response.headers.get("HX-Trigger", ""), response.content.decode()
+    triggered = response.headers.get("HX-Trigger-After-Settle", "")
+    assert "draft-changed" in triggered, response.content.decode()
 
 
 def _analysis(client: Any, prescription: Prescription) -> str:

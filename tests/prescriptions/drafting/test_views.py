@@ -70,7 +70,7 @@ def test_adding_a_line_from_the_screen_saves_it_and_asks_for_a_new_analysis(
         **HTMX,
     )
     assert response.status_code == 200
-    assert "draft-changed" in response.headers["HX-Trigger"]
+    assert "draft-changed" in response.headers["HX-Trigger-After-Settle"]
     assert "1 comprimé 3 fois par jour pendant 5 jours" in response.content.decode()
     line = prescription.lines.get()
     assert (line.drug_code, line.label) == (SIMVA.code, SIMVA.label)
