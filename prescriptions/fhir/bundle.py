@@ -193,6 +193,9 @@ _TIMING_EVENTS = {"matin": "MORN", "midi": "NOON", "soir": "EVE", "coucher": "HS
 
 
 def _medication(line: PrescriptionLine) -> dict[str, Any]:
+    if line.drug_code_system == CodeSystem.DCI:
+        # prescribed by its common name: no product code, the substance, strength and form
+        return {"text": line.label}
     system = DRUG_SYSTEMS.get(line.drug_code_system, SUBSTANCE_SYSTEM)
     return {
         "coding": [{"system": system, "code": line.drug_code, "display": line.label}],
@@ -208,7 +211,8 @@ def _status(prescription: Prescription) -> str:
     return "active"
 
 
-_QUANTITY = re.compile(r"^\s*(\d+)")
+# "2 boîtes", or a narcotic's "vingt-huit (28) gélules": the number, in figures
+_QUANTITY = re.compile(r"^\s*(\d+)|\((\d+)\)")
 
 
 def medication_request_resource(
@@ -248,10 +252,10 @@ def medication_request_resource(
             "system": UCUM,
             "code": "d",
         }
-    quantity = _QUANTITY.match(line.quantity or "")
+    quantity = _QUANTITY.search(line.quantity or "")
     if quantity:
         resource["dispenseRequest"]["quantity"] = {
-            "value": int(quantity.group(1)),
+            "value": int(quantity.group(1) or quantity.group(2)),
             "unit": line.unit,
         }
     if line.ald:

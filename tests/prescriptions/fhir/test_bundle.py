@@ -27,12 +27,20 @@ def test_a_registered_prescription_round_trips_through_fhir_validation(
 ) -> None:
     patient = PatientFactory(identity_status="qualified", ins_oid="1.2.250.1.213.1.4.8")
     prescription = registered_prescription(user=martin, patient=patient)
-    # Every kind of line: renewals, non-substitutable with its reason, ALD.
+    # Every kind of line: renewals, non-substitutable with its reason, ALD, a narcotic's
+    # quantity in letters, a line in DCI.
     first, second = prescription.lines.order_by("position")
     PrescriptionLine.objects.filter(pk=first.pk).update(
         renewals=2, non_substitutable=True, non_substitutable_reason="CIF", quantity="2 boîtes"
     )
-    PrescriptionLine.objects.filter(pk=second.pk).update(ald=True)
+    PrescriptionLine.objects.filter(pk=second.pk).update(
+        ald=True,
+        quantity="vingt-huit (28) comprimés",
+        drug_code_system="dci",
+        drug_code="phloroglucinol",
+        dosage="80 mg",
+        label="phloroglucinol 80 mg, comprimé",
+    )
     prescription = Prescription.objects.get(pk=prescription.pk)
 
     bundle = prescription_bundle(prescription)
@@ -58,6 +66,9 @@ def test_a_registered_prescription_round_trips_through_fhir_validation(
     assert renewed.requester.reference.startswith("PractitionerRole/")
     assert ald.extension[0].valueBoolean is True
     assert ald.substitution.allowedBoolean is True
+    assert ald.dispenseRequest.quantity.value == 28  # the narcotic's figure, not its letters
+    assert ald.medicationCodeableConcept.text == "phloroglucinol 80 mg, comprimé"
+    assert not ald.medicationCodeableConcept.coding  # a DCI line names no product
 
 
 def test_an_unqualified_identity_sends_no_ins_and_a_cancelled_one_says_so(
