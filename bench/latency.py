@@ -69,7 +69,7 @@ ADDED = "64539416"  # CLAMOXYL 1 g: the line added at each round
 def _prescription_with_alerts(user: Any, patient: Any) -> Any:
     """A draft of the 10 lines, analysed (its alerts stored, as on the screen)."""
     from ordoclic_client.sandbox.catalogue import curated_records
-    from prescriptions import services
+    from prescriptions.drafting import services
     from tests.chaos import workload
 
     catalogue = {record["cis"]: record for record in curated_records()}
@@ -115,7 +115,7 @@ def _urls(prescription: Any) -> dict[str, str]:
 
 
 def _alerts(prescription: Any) -> int:
-    from prescriptions.selectors import prescription_screen
+    from prescriptions.drafting.selectors import prescription_screen
 
     return len(prescription_screen(prescription=prescription).alerts)
 
