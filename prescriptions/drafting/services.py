@@ -270,9 +270,11 @@ def _line_values(
     }
 
 
-def line_values_checked(*, drug: DrugChoice, data: LineInput) -> dict[str, Any]:
-    """The columns of a line for this drug and entry, checked as on the screen, for a line kept
-    outside any prescription (a protocol written from scratch)."""
+def line_values_checked(
+    *, drug: DrugChoice, data: LineInput, prescription: Prescription | None = None
+) -> dict[str, Any]:
+    """The columns of a line for this drug and entry, checked as on the screen; without a
+    prescription, for a line kept outside any (a protocol written from scratch)."""
     if not drug.code:
         raise PrescriptionError(_("Choisissez un médicament dans la liste."), field="drug")
     _check_lengths(data)
@@ -284,7 +286,7 @@ def line_values_checked(*, drug: DrugChoice, data: LineInput) -> dict[str, Any]:
         label=drug.label,
     )
     return _line_values(
-        prescription=None,
+        prescription=prescription,
         data=data,
         posology=posology,
         label=drug.label,
@@ -314,24 +316,7 @@ def _line_audit_details(line: PrescriptionLine, version: int) -> dict[str, Any]:
 def _line_create(
     *, prescription: Prescription, position: int, drug: DrugChoice, data: LineInput
 ) -> PrescriptionLine:
-    if not drug.code:
-        raise PrescriptionError(_("Choisissez un médicament dans la liste."), field="drug")
-    _check_lengths(data)
-    posology = _checked_posology(
-        text=data.posology,
-        default_unit=drug.default_unit,
-        form=drug.form,
-        route=drug.route,
-        label=drug.label,
-    )
-    values = _line_values(
-        prescription=prescription,
-        data=data,
-        posology=posology,
-        label=drug.label,
-        substance=drug.substance,
-        conditions=drug.conditions,
-    )
+    values = line_values_checked(drug=drug, data=data, prescription=prescription)
     return PrescriptionLine.objects.create(
         prescription=prescription,
         position=position,
