@@ -14,10 +14,14 @@ def remember_drugs_of_lines(apps, schema_editor):
     stop-gap it replaces looked them up the same way. Ordoclic's next answer overwrites them."""
     line_model = apps.get_model("prescriptions", "PrescriptionLine")
     known_drug = apps.get_model("prescriptions", "KnownDrug")
+    # The migration's own connection (the owner's): another would wait on its uncommitted DDL.
+    db = schema_editor.connection.alias
     now = timezone.now()
     seen = set()
     drugs = []
-    lines = line_model.objects.filter(drug_code_system="cis", drug_code__regex=r"^[0-9]{8}$")
+    lines = line_model.objects.using(db).filter(
+        drug_code_system="cis", drug_code__regex=r"^[0-9]{8}$"
+    )
     for line in lines.order_by("-pk").iterator():
         if line.drug_code in seen:
             continue
@@ -36,7 +40,7 @@ def remember_drugs_of_lines(apps, schema_editor):
                 updated_at=now,
             )
         )
-    known_drug.objects.bulk_create(drugs, batch_size=1000)
+    known_drug.objects.using(db).bulk_create(drugs, batch_size=1000)
 
 
 class Migration(migrations.Migration):
