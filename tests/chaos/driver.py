@@ -112,6 +112,8 @@ def sign(count: int, ci_every: int, threads: int, web_dies: bool = False) -> dic
 # files that the sandbox's database does not (held at consolidation, never sent).
 OFFLINE_SEARCHES = ("doliprane 1000", "clamoxyl 1 g")
 UNKNOWN_TO_ORDOCLIC = "acetylcysteine eg labo"
+# A dose in mg fits every form (the sachets of acetylcysteine take no "cp").
+OFFLINE_POSOLOGY = {UNKNOWN_TO_ORDOCLIC: "200 mg 3 fois par jour 5j"}
 BDPM_EXTRACT = Path(__file__).resolve().parents[1] / "data" / "bdpm"
 
 
@@ -148,7 +150,9 @@ def sign_offline(count: int, unknown_every: int, threads: int) -> dict[str, Any]
                 acting_user=user,
                 version=prescription.version,
                 drug=choice,
-                data=services.LineInput(posology="1 cp 3 fois par jour 5j"),
+                data=services.LineInput(
+                    posology=OFFLINE_POSOLOGY.get(search, "1 cp 3 fois par jour 5j")
+                ),
             )
             prescription.refresh_from_db()
         workload.sign(user, workload.ready_to_sign(user, prescription))

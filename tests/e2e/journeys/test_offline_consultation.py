@@ -56,6 +56,10 @@ def add_from_memory(journey: Journey, search: str, posology: str) -> None:
     """Search (every result marked offline), Enter picks the first, type the posology, Enter."""
     page = journey.page
     lines = page.locator(".rx-line").count()
+    # the search box as the screen hands it over: focused, its scripts ready
+    page.wait_for_function(
+        "() => document.activeElement && document.activeElement.id === 'drug-search'"
+    )
     page.fill("#drug-search", search)
     page.wait_for_selector("#drug-results-offline")
     results = page.locator("#drug-results .rx-drug")
