@@ -193,6 +193,8 @@ class Prescription(models.Model):
             models.Index(fields=["patient", "-created_at"]),
             # webhook events name the prescription by Ordoclic's id
             models.Index(fields=["ordoclic_id"], name="prescription_ordoclic_id"),
+            # the alert insight reads the prescriptions signed in a period
+            models.Index(fields=["signed_at"], name="prescription_signed_at"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -418,6 +420,8 @@ class AlertDecision(models.Model):
 
     class Meta:
         ordering = ["decided_at", "pk"]
+        # the alert insight reads decisions by period
+        indexes = [models.Index(fields=["decided_at"], name="decision_decided_at")]
         constraints = [
             models.CheckConstraint(
                 condition=~Q(decision="maintain", level__in=["CI", "ASDEC"], reason=""),
