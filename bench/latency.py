@@ -70,6 +70,7 @@ def _prescription_with_alerts(user: Any, patient: Any) -> Any:
     """A draft of the 10 lines, analysed (its alerts stored, as on the screen)."""
     from ordoclic_client.sandbox.catalogue import curated_records
     from prescriptions.drafting import services
+    from prescriptions.drugs.units import unit_for_form
     from tests.chaos import workload
 
     catalogue = {record["cis"]: record for record in curated_records()}
@@ -79,7 +80,8 @@ def _prescription_with_alerts(user: Any, patient: Any) -> Any:
             label=catalogue[cis]["label"],
             substance=catalogue[cis]["substances"][0]["name"].lower(),
             form=catalogue[cis]["form"],
-            posology="1 cp par jour 1 mois",
+            # one unit of the drug's own form (the screen refuses a "cp" of capsules)
+            posology=f"1 {unit_for_form(catalogue[cis]['form']) or 'cp'} par jour 1 mois",
         )
         for cis in LINES
     )
