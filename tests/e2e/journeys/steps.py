@@ -62,16 +62,3 @@ def alert(page: Any, level: str) -> Any:
     locator = page.locator(f"#analysis .rx-alert-{level.lower()}").first
     locator.wait_for()
     return locator
-
-
-def eventually(check: Any, *, seconds: float = 10.0) -> Any:
-    """Wait (bounded) until ``check()`` answers something true, for what the server does in
-    the background of a browser step (a row written, a task run)."""
-    import time
-
-    deadline = time.monotonic() + seconds
-    while True:
-        value = check()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(0.1)

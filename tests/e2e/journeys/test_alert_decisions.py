@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from prescriptions.models import AlertDecision, AuditAction, AuditEvent, Prescription
+from tests.waiting import wait_until
 
 from ..helpers import log_in, open_new_prescription
 from .conftest import Journey
@@ -17,7 +18,6 @@ from .steps import (
     add_line,
     alert,
     analysis_current,
-    eventually,
     linked_prescriber,
 )
 
@@ -66,7 +66,10 @@ def test_modify_then_maintain_at_every_level(
 
     for level in LEVELS:
         journey.click(f"#analysis .rx-alert-{level.lower()} >> nth=0 >> button[value=modify]")
-        recorded = eventually(lambda: ledger(prescription).get(level, [])[-1:])  # noqa: B023
+        recorded = wait_until(
+            lambda: ledger(prescription).get(level, [])[-1:],  # noqa: B023
+            what=f"the {level} decision in the ledger",
+        )
         assert recorded == [("modify", "")], level
         alert(page, level).locator(".rx-modify-requested").wait_for()
     journey.shot("modify-requested")

@@ -35,9 +35,13 @@ def type_and_pick(page: Any, search: str, label: str) -> None:
     assert focused(page) == "drug-search"
     page.keyboard.type(search)
     page.locator(".rx-drug", has_text=label).first.wait_for()
-    page.keyboard.press("ArrowDown")
-    while label not in page.evaluate("document.activeElement.innerText"):
-        page.keyboard.press("ArrowDown")  # bounded: the list is finite, wait_for saw the label
+    results = page.locator("#drug-results .rx-drug").count()
+    for _ in range(results):  # at most once per result: the arrows go down the list
+        page.keyboard.press("ArrowDown")
+        if label in page.evaluate("document.activeElement.innerText"):
+            break
+    else:
+        raise AssertionError(f"{label} not reached with the arrow keys")
     page.keyboard.press("Enter")
     page.wait_for_function("() => document.activeElement.id === 'posology-input'")
 
