@@ -9,6 +9,12 @@ import unicodedata
 _NON_WORD = re.compile(r"[^0-9a-z]+")
 
 
+def unaccented(text: str) -> str:
+    """Lower case without accents, like PostgreSQL's ``unaccent(lower(...))``."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+
+
 def fold(text: str) -> str:
     """Lower-case, accent-free, single-spaced words.
 

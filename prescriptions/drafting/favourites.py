@@ -9,7 +9,6 @@ Assurance Maladie number); only its author changes it."""
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable
 from typing import TypeVar
 
@@ -21,6 +20,7 @@ from django.db.models.functions import Lower
 from django.http import Http404
 from django.utils.translation import gettext as _
 
+from ordoclic_client.text import unaccented
 from practitioners.models import ExerciseContext, Practitioner, User
 
 from ..drugs.catalogue import DrugChoice, drug_choice_for_code
@@ -108,18 +108,12 @@ def template_line_input(template: LineTemplate) -> tuple[DrugChoice, LineInput]:
     return drug, data
 
 
-def _fold(value: str) -> str:
-    """Lower case without accents, like `unaccent(lower(...))` on the database side."""
-    decomposed = unicodedata.normalize("NFKD", value)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
-
-
 def _matching(queryset: QuerySet[T], *, text: str, fields: Iterable[str]) -> QuerySet[T]:
     """Every word of ``text`` starts a word of one of ``fields`` (accents and case ignored)."""
     fields = list(fields)
     queryset = queryset.annotate(**{f"{name}_folded": Unaccent(Lower(name)) for name in fields})
     for word in text.split():
-        folded = _fold(word)
+        folded = unaccented(word)
         condition = Q()
         for name in fields:
             condition |= Q(**{f"{name}_folded__startswith": folded})

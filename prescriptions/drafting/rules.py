@@ -3,12 +3,13 @@ justification, and when a line may be marked non substituable."""
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable
 from typing import Any, Protocol, TypeVar
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+
+from ordoclic_client.text import unaccented
 
 LEVEL_ORDER = {"CI": 0, "ASDEC": 1, "PE": 2, "APEC": 3}
 LEVEL_RANK = {"CI": 4, "ASDEC": 3, "PE": 2, "APEC": 1, "INFO": 0}
@@ -66,8 +67,7 @@ def level_needs_justification(level: str) -> bool:
 
 
 def fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower().strip()
+    return unaccented(text).strip()
 
 
 def substance_is_mte(substance: str) -> bool:

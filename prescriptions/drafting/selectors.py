@@ -4,7 +4,6 @@ Every list starts from `access.prescriptions_visible_to`."""
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -17,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ordoclic_client import contract
+from ordoclic_client.text import unaccented
 from origami.patients.models import CurrentTreatment, Patient
 from practitioners.models import User
 
@@ -50,11 +50,6 @@ CURRENT_TREATMENT_DEFAULT_DAYS = 90
 LIST_FILTERS = ("drafts", "sent", "attention", "cancelled")
 
 
-def _fold(value: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", value)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
-
-
 def prescription_list_for(
     *, user: User, filter_name: str = "", query: str = ""
 ) -> QuerySet[Prescription]:
@@ -63,7 +58,7 @@ def prescription_list_for(
     (name or DCI) or the unique number (spaces and case ignored)."""
     prescriptions = prescriptions_visible_to(user=user).select_related("patient")
     for word in query.split()[:5]:
-        folded = _fold(word)
+        folded = unaccented(word)
         number = word.replace("-", "").upper()
         prescriptions = prescriptions.annotate(
             last_folded=Unaccent(Lower("patient__last_name")),

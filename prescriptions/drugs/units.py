@@ -13,10 +13,9 @@ weight is written.
 
 from __future__ import annotations
 
-import unicodedata
-
 from django.utils.translation import gettext as _
 
+from ordoclic_client.text import unaccented
 from origami.patients.posology import UNITS
 
 SUBSTANCE_UNITS = ("mg", "g", "µg", "UI")
@@ -62,8 +61,7 @@ ROUTE_RULES: dict[str, tuple[str, ...]] = {
 
 
 def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text)
-    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).lower().split())
+    return " ".join(unaccented(text).split())
 
 
 def _presentation(label: str) -> str:
