@@ -147,6 +147,17 @@
     }
   });
 
+  // The event that makes this element send its request again: the search box's "search"
+  // (its "input changed" would not fire on the same text), else the first of its hx-trigger
+  // (the options form sends on "change"), else htmx's default for the element.
+  function sendingEvent(elt) {
+    if (elt.id === "drug-search") return "search";
+    var first = (elt.getAttribute("hx-trigger") || "").split(",")[0].trim().split(/\s+/)[0];
+    if (first && first !== "every") return first;
+    if (elt.tagName === "FORM") return "submit";
+    return elt.matches("input, select, textarea") ? "change" : "click";
+  }
+
   function retry(elt, verb) {
     var attempt = retries.get(elt) || 0;
     if (attempt >= RETRY_DELAYS.length) {
@@ -158,16 +169,21 @@
     status(message("retrying", Math.round(RETRY_DELAYS[attempt] / 1000)));
     window.setTimeout(function () {
       if (!document.body.contains(elt)) return;
-      if (elt.tagName === "FORM") { htmx.trigger(elt, "submit"); }
-      else if (verb === "post" && elt.id === "analysis") { htmx.trigger(document.body, "draft-changed"); }
-      else { htmx.trigger(elt, elt.id === "drug-search" ? "search" : "click"); }
+      if (verb === "post" && elt.id === "analysis") { htmx.trigger(document.body, "draft-changed"); }
+      else { htmx.trigger(elt, sendingEvent(elt)); }
     }, RETRY_DELAYS[attempt]);
   }
 
+  // What to send again is the element that sent the request (a form, the search box, a
+  // button): not the form around it, or a failed search would submit the line being typed.
+  // A poll tries again by itself (app.js says it); the picked drug's preview is only a hint,
+  // the analysis of the added line says the same.
+  function notRetried(elt) { return elt.hasAttribute("data-poll") || elt.id === "drug-preview"; }
+
   function retryFailed(event) {
     var elt = event.detail.elt;
-    if (elt.hasAttribute("data-poll")) return;  // a poll tries again by itself; app.js says it
-    retry(elt.closest("form") || elt, event.detail.requestConfig && event.detail.requestConfig.verb);
+    if (notRetried(elt)) return;
+    retry(elt, event.detail.requestConfig && event.detail.requestConfig.verb);
   }
   // Refusals (4xx) are explained by app.js, for every page; here only what a retry can mend.
   document.addEventListener("htmx:sendError", retryFailed);
@@ -180,9 +196,8 @@
   document.addEventListener("htmx:afterRequest", function (event) {
     if (!event.detail.successful) return;
     var elt = event.detail.elt;
-    var key = elt.closest("form") || elt;
-    if (retries.has(key)) retries.delete(key);
-    else if (elt.hasAttribute("data-poll") || elt.id === "drug-preview") return;
+    if (retries.has(elt)) retries.delete(elt);
+    else if (notRetried(elt)) return;
     retries.forEach(function (_, pending) { if (!document.body.contains(pending)) retries.delete(pending); });
     if (retries.size === 0) status("");
   });

@@ -16,6 +16,7 @@ from tests.factories import (
     PatientFactory,
     PrescriberFactory,
 )
+from tests.waiting import wait_until
 
 from .conftest import screenshot
 from .helpers import log_in, open_new_prescription
@@ -148,6 +149,74 @@ def test_a_network_blip_is_announced_retried_and_loses_nothing(
     page.wait_for_selector("text=1 comprimé si besoin, sans dépasser 3 comprimés par 24 heures")
     banner.wait_for(state="hidden")
     assert Prescription.objects.get(patient=patient).lines.count() == 1
+
+
+def test_the_blip_banner_stays_until_the_failed_line_went_through(
+    live_server: Any, page: Any, prescriber: Any, patient: Any, served_ordoclic: Any
+) -> None:
+    """The picked drug's preview answering after the line failed is not the line going
+    through: the banner stays (and the line is sent again) until the line itself is added."""
+    log_in(page, live_server.url, prescriber)
+    open_new_prescription(page, live_server.url, patient)
+    held_previews: list[Any] = []
+    held_lines: list[Any] = []
+    sends = {"lines": 0}
+
+    def line(route: Any) -> None:
+        sends["lines"] += 1
+        if sends["lines"] == 1:
+            route.abort("internetdisconnected")
+        else:
+            held_lines.append(route)
+
+    page.route("**/apercu/?*", lambda route: held_previews.append(route))
+    page.route("**/lignes/", line)
+    page.fill("#drug-search", "paracetamol")
+    page.wait_for_selector(".rx-drug")
+    page.press("#drug-search", "Enter")
+    page.keyboard.type("1 cp si besoin max 3/24h")
+    page.keyboard.press("Enter")
+    banner = page.locator("#connection-status")
+    banner.wait_for(state="visible")
+
+    with page.expect_response("**/apercu/?*"):
+        for route in held_previews:
+            route.continue_()
+    # The browser's events reach the route handlers only while Playwright is called.
+    wait_until(lambda: page.wait_for_timeout(50) or held_lines, what="the line sent again")
+    assert banner.is_visible()
+    assert "Connexion perdue" in banner.inner_text()
+
+    held_lines[0].continue_()
+    page.wait_for_selector("text=1 comprimé si besoin, sans dépasser 3 comprimés par 24 heures")
+    banner.wait_for(state="hidden")
+    assert Prescription.objects.get(patient=patient).lines.count() == 1
+
+
+def test_a_failed_search_is_searched_again_without_adding_anything(
+    live_server: Any, page: Any, prescriber: Any, patient: Any, served_ordoclic: Any
+) -> None:
+    log_in(page, live_server.url, prescriber)
+    open_new_prescription(page, live_server.url, patient)
+    posted: list[str] = []
+    page.on("request", lambda sent: posted.append(sent.url) if sent.method == "POST" else None)
+    blips = {"left": 1}
+
+    def flaky(route: Any) -> None:
+        if blips["left"]:
+            blips["left"] -= 1
+            route.abort("internetdisconnected")
+        else:
+            route.continue_()
+
+    page.route("**/medicaments/?*", flaky)
+    page.fill("#drug-search", "paracetamol")
+    banner = page.locator("#connection-status")
+    banner.wait_for(state="visible")
+    page.wait_for_selector(".rx-drug")
+    banner.wait_for(state="hidden")
+    assert not [url for url in posted if url.endswith("/lignes/")]
+    assert Prescription.objects.get(patient=patient).lines.count() == 0
 
 
 def test_analysis_not_done_is_plain_and_must_be_acknowledged_before_signing(
