@@ -26,6 +26,7 @@ one line with the in-process p95 ratios:
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
 import os
 import re
@@ -160,16 +161,28 @@ def _rounds(send: Send, urls: dict[str, str], *, rounds: int, until: float = 0.0
     return samples
 
 
+# With --profile DIR (in process only), each screen's calls run under its own profiler, whose
+# statistics are written to DIR/<screen>.prof (read them with `python -m pstats`).
+PROFILERS: dict[str, cProfile.Profile] = {}
+
+
 def _timed(
     send: Send, into: list[float], name: str, calls: tuple[tuple[str, str, Any], ...]
 ) -> str:
     """Send ``calls`` one after the other; append their total time (ms); the last body."""
+    profiler = PROFILERS.get(name)
     started = time.perf_counter()
     body = ""
-    for method, url, data in calls:
-        status, body = send(method, url, data)
-        if status != 200:
-            raise RuntimeError(f"{name}: {method} {url} answered {status}")
+    if profiler is not None:
+        profiler.enable()
+    try:
+        for method, url, data in calls:
+            status, body = send(method, url, data)
+            if status != 200:
+                raise RuntimeError(f"{name}: {method} {url} answered {status}")
+    finally:
+        if profiler is not None:
+            profiler.disable()
     into.append((time.perf_counter() - started) * 1000)
     return body
 
@@ -184,7 +197,7 @@ def _version(html: str) -> str:
 # --- 1. in process -------------------------------------------------------------------------------
 
 
-def _in_process(state: Path, rounds: int) -> Samples:
+def _in_process(state: Path, rounds: int, profile: str = "") -> Samples:
     """Django's test client, Ordoclic being the sandbox in this process (zero latency)."""
     from django.test import Client
 
@@ -221,7 +234,13 @@ def _in_process(state: Path, rounds: int) -> Samples:
 
             urls = _urls(prescription)
             _rounds(send, urls, rounds=3)  # warm-up: imports, template and query caches
-            return _rounds(send, urls, rounds=rounds)
+            if profile:
+                PROFILERS.update({name: cProfile.Profile() for name in SCREENS})
+            try:
+                return _rounds(send, urls, rounds=rounds)
+            finally:
+                for name, profiler in PROFILERS.items():
+                    profiler.dump_stats(str(Path(profile) / f"{name}.prof"))
     finally:
         client.close()
         sandbox.close()
@@ -344,6 +363,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=4, help="concurrent clients (served)")
     parser.add_argument("--seconds", type=float, default=20.0, help="load duration (served)")
     parser.add_argument("--gunicorn-workers", type=int, default=2)
+    parser.add_argument("--profile", default="", help="in process only, profiles to this folder")
     parser.add_argument("--in-process", default="", help=argparse.SUPPRESS)
     parser.add_argument("--prepare", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--load", default="", help=argparse.SUPPRESS)
@@ -355,7 +375,7 @@ def main(argv: list[str] | None = None) -> int:
 
         django.setup()
         if args.in_process:
-            result: Any = _in_process(Path(args.in_process), args.rounds)
+            result: Any = _in_process(Path(args.in_process), args.rounds, args.profile)
         else:
             result = _prepare_served(args.clients)
         sys.stdout.write(json.dumps(result) + "\n")
@@ -372,8 +392,17 @@ def main(argv: list[str] | None = None) -> int:
     with Chaos(root=root, workers=0) as chaos:
         env = chaos.env()
         in_process = _subprocess(
-            ["--in-process", str(root / "sandbox"), "--rounds", str(args.rounds)], env, 1800
+            [
+                *("--in-process", str(root / "sandbox"), "--rounds", str(args.rounds)),
+                *(("--profile", str(Path(args.profile).resolve())) if args.profile else ()),
+            ],
+            env,
+            1800,
         )
+        if args.profile:
+            _report("in process, profiled (times inflated)", in_process)
+            print(f"profiles in {args.profile}: python -m pstats {args.profile}/screen.prof")
+            return 0
         prepared = _subprocess(["--prepare", "--clients", str(args.clients)], env, 600)
         port = free_port()
         gunicorn = subprocess.Popen(  # noqa: S603 - our own interpreter and module

@@ -16,7 +16,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from practitioners.models import ExerciseContext
 from practitioners.permissions import UserRequest, prescriber_required
-from practitioners.selectors import current_exercise_context, exercise_contexts_for
+from practitioners.selectors import active_exercise_contexts, current_exercise_context
 
 from .. import ordoclic
 from ..access import prescription_get_for
@@ -132,10 +132,11 @@ def renew(request: UserRequest, pk: int) -> HttpResponse:
 
 
 def _manage_context(request: UserRequest, **extra: Any) -> dict[str, Any]:
+    contexts = active_exercise_contexts(request)  # read once per request, the top bar's too
     context: dict[str, Any] = {
         "favourites": list(favourites.favourites_for(user=request.user)),
-        "protocols": list(favourites.protocols_visible_to(user=request.user)),
-        "contexts": list(exercise_contexts_for(practitioner=request.user.practitioner)),  # type: ignore[union-attr]
+        "protocols": list(favourites.protocols_visible_to(user=request.user, contexts=contexts)),
+        "contexts": contexts,
         "error": "",
         "form": {},
     }
@@ -201,7 +202,7 @@ def _protocol_context(request: UserRequest, protocol_id: int, **extra: Any) -> d
         "protocol": protocol,
         "lines": list(protocol.lines.order_by("position", "pk")),
         "may_change": protocol.practitioner.user_id == request.user.pk,
-        "contexts": list(exercise_contexts_for(practitioner=request.user.practitioner)),  # type: ignore[union-attr]
+        "contexts": active_exercise_contexts(request),
         "reasons": NonSubstitutableReason.choices,
         "line_form": {},
         "line_errors": {},

@@ -186,16 +186,18 @@ def structure_key(context: ExerciseContext) -> str:
     return f"{kind}:{value}" if value else ""
 
 
-def protocols_visible_to(*, user: User) -> QuerySet[Protocol]:
-    """The user's own protocols and those shared in a structure where they practise."""
+def protocols_visible_to(
+    *, user: User, contexts: Iterable[ExerciseContext] | None = None
+) -> QuerySet[Protocol]:
+    """The user's own protocols and those shared in a structure where they practise.
+    ``contexts``: the user's active exercise contexts when the caller has read them already
+    (`practitioners.selectors.active_exercise_contexts`, once per request)."""
     practitioner = getattr(user, "practitioner", None)
     if practitioner is None:
         return Protocol.objects.none()
-    keys = [
-        key
-        for context in practitioner.exercise_contexts.filter(is_active=True)
-        if (key := structure_key(context))
-    ]
+    if contexts is None:
+        contexts = practitioner.exercise_contexts.filter(is_active=True)
+    keys = [key for context in contexts if (key := structure_key(context))]
     return (
         Protocol.objects.filter(Q(practitioner=practitioner) | Q(shared_structure__in=keys))
         .select_related("practitioner__user", "shared_context")
@@ -203,12 +205,15 @@ def protocols_visible_to(*, user: User) -> QuerySet[Protocol]:
     )
 
 
-def protocols_matching(*, user: User, text: str, limit: int = 5) -> list[Protocol]:
-    return list(
-        _matching(protocols_visible_to(user=user), text=text, fields=["name"]).prefetch_related(
-            "lines"
-        )[:limit]
-    )
+def protocols_matching(
+    *,
+    user: User,
+    text: str,
+    limit: int = 5,
+    contexts: Iterable[ExerciseContext] | None = None,
+) -> list[Protocol]:
+    visible = protocols_visible_to(user=user, contexts=contexts)
+    return list(_matching(visible, text=text, fields=["name"]).prefetch_related("lines")[:limit])
 
 
 def protocol_get_for(*, user: User, pk: int, for_change: bool = False) -> Protocol:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import prefetch_related_objects
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -17,7 +18,12 @@ from origami.patients.models import Patient
 from origami.text import excerpt, length_error
 from practitioners.models import ExerciseContext
 from practitioners.permissions import UserRequest, prescriber_required
-from practitioners.selectors import current_exercise_context, exercise_contexts_for
+from practitioners.selectors import (
+    active_exercise_contexts,
+    current_exercise_context,
+    exercise_contexts_for,
+    practitioner_for_request,
+)
 from practitioners.views import exercise_context_use
 
 from ..access import prescription_get_for
@@ -48,10 +54,15 @@ def version_posted(request: UserRequest) -> int:
 def _screen_context(
     request: UserRequest, prescription: Prescription, **extra: Any
 ) -> dict[str, Any]:
-    patient = Patient.objects.prefetch_related(
-        "allergies", "alds", "current_treatments", "pathologies"
-    ).get(pk=prescription.patient_id)
-    prescription.patient = patient
+    # The patient came with the prescription; its record is read once, in four queries.
+    patient = prescription.patient
+    prefetch_related_objects([patient], "allergies", "alds", "current_treatments", "pathologies")
+    # The prescriber's own contexts were read for the top bar (once per request).
+    own = practitioner_for_request(request)
+    if own is not None and own.pk == prescription.prescriber_id:
+        contexts = active_exercise_contexts(request)
+    else:
+        contexts = list(exercise_contexts_for(practitioner=prescription.prescriber))
     account_current = prescription.prescriber.ordoclic_link_status == "linked"
     screen = prescription_screen(prescription=prescription, account_current=account_current)
     context: dict[str, Any] = {
@@ -59,7 +70,7 @@ def _screen_context(
         "account_current": account_current,
         "prescription": prescription,
         "patient": patient,
-        "contexts": list(exercise_contexts_for(practitioner=prescription.prescriber)),
+        "contexts": contexts,
         "line_form": {},
         "line_errors": {},
         "edit_errors": {},
@@ -69,7 +80,11 @@ def _screen_context(
         "protocol_form": {},
     }
     if prescription.is_draft:
-        context["protocols"] = list(favourites.protocols_visible_to(user=request.user))
+        context["protocols"] = list(
+            favourites.protocols_visible_to(
+                user=request.user, contexts=active_exercise_contexts(request)
+            )
+        )
     context.update(extra)
     return context
 
@@ -221,7 +236,9 @@ def drug_search(request: UserRequest, pk: int) -> HttpResponse:
         # does not.
         kept = {
             "favourites": favourites.favourites_matching(user=request.user, text=text),
-            "protocols": favourites.protocols_matching(user=request.user, text=text),
+            "protocols": favourites.protocols_matching(
+                user=request.user, text=text, contexts=active_exercise_contexts(request)
+            ),
         }
         try:
             found = drugs_find(rpps=prescription.prescriber.rpps, text=text, limit=12)

@@ -241,6 +241,30 @@ def test_the_screen_uses_as_many_queries_for_30_lines_as_for_1(
     assert _screen_queries(client, large) == _screen_queries(client, small)
 
 
+def test_the_screen_and_the_search_read_the_patient_and_the_contexts_once(
+    prescriber: Any, patient: Any, ordoclic: Any, logged_in_client: Any
+) -> None:
+    """The top bar, the place-of-practice choice and the shared protocols all need the
+    prescriber's contexts; the screen needs the patient with the prescription: one read each."""
+    client = logged_in_client(prescriber)
+    prescription = draft_for(prescriber, patient)
+    add(prescription, prescriber, SIMVA, "1 cp le soir")
+    screen_url = reverse("prescriptions:detail", args=[prescription.pk])
+    search_url = reverse("prescriptions:drug_search", args=[prescription.pk])
+    client.get(screen_url)  # warm the session
+    for url, headers in ((screen_url, {}), (f"{search_url}?q=simva", HTMX)):
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url, **headers).status_code == 200
+        tables = Counter(
+            table
+            for query in queries.captured_queries
+            for table in ("practitioners_exercisecontext", "patients_patient")
+            if f'FROM "{table}"' in query["sql"]
+        )
+        assert tables["practitioners_exercisecontext"] == 1, url
+        assert tables["patients_patient"] <= 1, url
+
+
 def test_the_paper_copy_carries_the_mandatory_mentions(
     prescriber: Any,
     patient: Any,
