@@ -202,6 +202,32 @@
     if (retries.size === 0) status("");
   });
 
+  // A justification being typed survives a redraw of the analysis (a late analysis, another
+  // tab's change): kept per Ordoclic alert id (stable for the same finding), put back into the
+  // same alert's empty box, forgotten once that alert's decision is recorded.
+  var justifications = new Map();
+  document.addEventListener("input", function (event) {
+    var key = event.target.dataset && event.target.dataset.alertKey;
+    if (key) justifications.set(key, event.target.value);
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var form = event.detail.elt;
+    if (!event.detail.successful || form.tagName !== "FORM") return;
+    var box = form.querySelector("textarea[data-alert-key]");  // the decision's own form
+    if (box) justifications.delete(box.dataset.alertKey);
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    justifications.forEach(function (text, key) {
+      if (!text) return;
+      document.querySelectorAll("textarea[data-alert-key]").forEach(function (box) {
+        if (box.dataset.alertKey !== key || box.value) return;
+        box.value = text;
+        var details = box.closest("details");
+        if (details) details.open = true;
+      });
+    });
+  });
+
   // What was typed in the search box before the scripts were ready still searches.
   document.addEventListener("DOMContentLoaded", function () {
     var search = $("#drug-search");

@@ -121,6 +121,29 @@ def test_modify_the_prescription_instead(
     assert number == Prescription.objects.get(patient=patient).number
 
 
+def test_a_justification_being_typed_survives_a_redraw_of_the_analysis(
+    live_server: Any, page: Any, prescriber: Any, patient: Any, served_ordoclic: Any
+) -> None:
+    log_in(page, live_server.url, prescriber)
+    open_new_prescription(page, live_server.url, patient)
+    prescribe_the_interacting_pair(page)
+    alert = page.locator(".rx-alert-ci")
+    alert.locator("summary", has_text="Maintenir").click()
+    alert.locator("textarea").fill("Traitement court, statine suspendue")
+
+    # A late analysis (or another tab's change) redraws the alerts while the prescriber types.
+    page.evaluate("document.querySelector('#analysis').dataset.before = '1'")
+    page.evaluate("htmx.trigger(document.body, 'draft-changed')")
+    page.wait_for_selector("#analysis:not([data-before])", state="attached")
+    box = page.locator(".rx-alert-ci textarea")
+    box.wait_for(state="visible")  # put back once the new alerts have settled
+    assert box.input_value() == "Traitement court, statine suspendue"
+
+    page.locator(".rx-alert-ci button", has_text="Maintenir la prescription").click()
+    page.wait_for_selector(".rx-decided")
+    assert "statine suspendue" in page.inner_text(".rx-decided")
+
+
 def test_a_network_blip_is_announced_retried_and_loses_nothing(
     live_server: Any, page: Any, prescriber: Any, patient: Any, served_ordoclic: Any
 ) -> None:
