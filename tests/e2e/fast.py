@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .helpers import wait_for_focus
+
 # What a chronic treatment's renewal, an antibiotic course and a painkiller look like typed in
 # full: (search text, posology, sentence the line shows).
 CHRONIC = [
@@ -73,11 +75,9 @@ def type_line(keys: Keys, search: str, posology: str, sentence: str) -> None:
     keys.type(search)
     page.wait_for_selector("#drug-results .rx-drug")
     keys.press("Enter")
-    page.wait_for_function(
-        "document.activeElement && document.activeElement.id === 'posology-input'"
-    )
+    wait_for_focus(page, "posology-input")
     if posology:
         keys.type(posology)
     keys.press("Enter")
     page.wait_for_selector(f".rx-line >> text={sentence}")
-    page.wait_for_function("document.activeElement && document.activeElement.id === 'drug-search'")
+    wait_for_focus(page, "drug-search")

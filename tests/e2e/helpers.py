@@ -9,6 +9,7 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tests.factories import FACTORY_PASSWORD
+from tests.waiting import wait_until
 
 from .conftest import screenshot
 
@@ -34,3 +35,35 @@ def open_new_prescription(page: Any, base_url: str, patient: Any) -> None:
     screenshot(page, "patient-page-prescriptions")
     page.click("#new-prescription")
     page.wait_for_selector("#drug-search")
+    # The screen's scripts have run (htmx listens to its forms): a change made before would
+    # be lost, which no person is quick enough to do but a busy test machine is.
+    page.wait_for_load_state("load")
+
+
+def wait_for_page(
+    page: Any, expression: str, *, what: str, arg: Any = None, timeout: float = 15.0
+) -> Any:
+    """Wait (bounded) until ``expression``, a function evaluated in the page, returns something
+    truthy, and return it. Instead of `page.wait_for_function`, whose polling evaluates a
+    string in the page, which our Content-Security-Policy refuses when it races (Playwright
+    issue 36982): `page.evaluate` is not subject to it."""
+    from playwright.sync_api import Error as PlaywrightError
+
+    def check() -> Any:
+        try:
+            return page.evaluate(expression, arg) or page.wait_for_timeout(50)
+        except PlaywrightError as error:  # a navigation: ask the new page
+            if "navigation" not in str(error):
+                raise
+            return page.wait_for_load_state("domcontentloaded")
+
+    return wait_until(check, what=what, timeout=timeout)
+
+
+def wait_for_focus(page: Any, element_id: str) -> None:
+    """Wait until the element of that id has the keyboard focus."""
+    wait_for_page(
+        page,
+        f"() => document.activeElement !== null && document.activeElement.id === '{element_id}'",
+        what=f"the focus in #{element_id}",
+    )

@@ -19,7 +19,7 @@ from tests.factories import (
 from tests.waiting import wait_until
 
 from .conftest import screenshot
-from .helpers import log_in, open_new_prescription
+from .helpers import log_in, open_new_prescription, wait_for_focus
 
 pytestmark = [pytest.mark.e2e, pytest.mark.served, pytest.mark.django_db(transaction=True)]
 
@@ -48,9 +48,7 @@ def add_drug(page: Any, search: str, posology: str, expected_sentence: str) -> N
     page.keyboard.press("Enter")
     page.wait_for_selector(f"text={expected_sentence}")
     # ready for the next drug once the search box has the focus back (the new one, processed)
-    page.wait_for_function(
-        "() => document.activeElement && document.activeElement.id === 'drug-search'"
-    )
+    wait_for_focus(page, "drug-search")
 
 
 def prescribe_the_interacting_pair(page: Any) -> None:

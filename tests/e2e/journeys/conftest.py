@@ -17,9 +17,10 @@ from typing import Any
 import pytest
 
 from ..conftest import REPORT_CSP_VIOLATIONS, screenshot
+from ..helpers import wait_for_page
 
-# A click has this long (ms) to change something visible before the journey fails.
-CHANGE_TIMEOUT_MS = 10_000
+# A click has this long (s) to change something visible before the journey fails.
+CHANGE_TIMEOUT_S = 10.0
 
 VISIBLE_STATE = "() => document.body ? document.body.innerText + '|' + location.href : ''"
 
@@ -40,16 +41,15 @@ class Journey:
     def click(self, selector: str) -> None:
         """Click, then wait (bounded) until something visible changed: a click that does
         nothing is a failure."""
-        from playwright.sync_api import TimeoutError as PlaywrightTimeout
-
         before = self.page.evaluate(VISIBLE_STATE)
         self.page.click(selector)
-        try:
-            self.page.wait_for_function(
-                f"(before) => ({VISIBLE_STATE})() !== before", arg=before, timeout=CHANGE_TIMEOUT_MS
-            )
-        except PlaywrightTimeout:
-            raise AssertionError(f"clicking {selector!r} changed nothing on screen") from None
+        wait_for_page(
+            self.page,
+            f"(before) => ({VISIBLE_STATE})() !== before",
+            arg=before,
+            what=f"a visible change after clicking {selector!r} (it changed nothing on screen)",
+            timeout=CHANGE_TIMEOUT_S,
+        )
 
     def shot(self, step: str) -> None:
         self.shots += 1

@@ -8,6 +8,8 @@ from typing import Any
 from practitioners.ordoclic import practitioner_link_ordoclic
 from tests.factories import PatientFactory, PrescriberFactory
 
+from ..helpers import wait_for_focus, wait_for_page
+
 CLAIRE_MARTIN = "10100001238"
 
 
@@ -28,9 +30,7 @@ def pick_drug(page: Any, search: str, label: str) -> None:
     the posology field then has the focus."""
     page.fill("#drug-search", search)
     page.locator(".rx-drug", has_text=label).first.click()
-    page.wait_for_function(
-        "() => document.activeElement && document.activeElement.id === 'posology-input'"
-    )
+    wait_for_focus(page, "posology-input")
 
 
 def add_line(page: Any, search: str, label: str, posology: str, sentence: str) -> None:
@@ -39,21 +39,21 @@ def add_line(page: Any, search: str, label: str, posology: str, sentence: str) -
     page.keyboard.press("Enter")
     page.locator(".rx-line", has_text=label).filter(has_text=sentence).wait_for()
     # the screen is ready for the next drug once the search box has the focus back
-    page.wait_for_function(
-        "() => document.activeElement && document.activeElement.id === 'drug-search'"
-    )
+    wait_for_focus(page, "drug-search")
 
 
 def analysis_current(page: Any) -> None:
     """Wait until the analysis panel shows the analysis of the version the editor shows (a
     decision is taken on the alerts of the draft as it is)."""
-    page.wait_for_function(
+    wait_for_page(
+        page,
         """() => {
           const panel = document.getElementById("analysis");
           const shown = document.getElementById("draft-version");
           return panel && shown && panel.dataset.version === shown.value
             && panel.hasAttribute("data-analysed") && !panel.classList.contains("htmx-request");
-        }"""
+        }""",
+        what="the analysis of the version shown",
     )
 
 

@@ -33,9 +33,9 @@ def test_a_click_that_changes_nothing_fails_the_journey(
 def journey_click_nothing(journey: Journey) -> None:
     from . import conftest
 
-    previous = conftest.CHANGE_TIMEOUT_MS
-    conftest.CHANGE_TIMEOUT_MS = 500
+    previous = conftest.CHANGE_TIMEOUT_S
+    conftest.CHANGE_TIMEOUT_S = 0.5
     try:
         journey.click("h1")
     finally:
-        conftest.CHANGE_TIMEOUT_MS = previous
+        conftest.CHANGE_TIMEOUT_S = previous

@@ -22,7 +22,7 @@ from prescriptions.delivery.submissions import SUBMISSIONS
 from prescriptions.models import AuditAction, Prescription, Submission, TransmissionStatus
 from tests.factories import PatientFactory, PrescriberFactory
 
-from ..helpers import log_in
+from ..helpers import log_in, wait_for_focus, wait_for_page
 from .conftest import Journey
 
 pytestmark = [pytest.mark.e2e, pytest.mark.served, pytest.mark.django_db(transaction=True)]
@@ -57,9 +57,7 @@ def add_from_memory(journey: Journey, search: str, posology: str) -> None:
     page = journey.page
     lines = page.locator(".rx-line").count()
     # the search box as the screen hands it over: focused, its scripts ready
-    page.wait_for_function(
-        "() => document.activeElement && document.activeElement.id === 'drug-search'"
-    )
+    wait_for_focus(page, "drug-search")
     page.fill("#drug-search", search)
     page.wait_for_selector("#drug-results-offline")
     results = page.locator("#drug-results .rx-drug")
@@ -70,8 +68,8 @@ def add_from_memory(journey: Journey, search: str, posology: str) -> None:
     page.press("#drug-search", "Enter")
     page.keyboard.type(posology)
     page.keyboard.press("Enter")
-    page.wait_for_function(
-        f"() => document.querySelectorAll('.rx-line').length > {lines}", timeout=15_000
+    wait_for_page(
+        page, f"() => document.querySelectorAll('.rx-line').length > {lines}", what="the new line"
     )
     # The line's analysis answers before the next line: a new line while it is in flight
     # replaces it (hx-sync), which the journey would count as a failed request.
@@ -94,10 +92,12 @@ def write_sign_and_print_offline(
     # The analysis panel shows the last version (a panel left from the previous line would
     # have its acknowledgement refused as stale: see the note in the module's report).
     version = Prescription.objects.get(patient=patient).version
-    page.wait_for_function(
+    wait_for_page(
+        page,
         "(v) => { const f = document.querySelector('#analysis input[name=version]');"
         " return f && f.value === v; }",
         arg=str(version),
+        what="the analysis panel of the current version",
     )
     journey.click("text=Je signerai sans analyse")
     page.wait_for_selector("text=Signature sans analyse confirmée")

@@ -19,7 +19,7 @@ from prescriptions.models import (
     TransmissionStatus,
 )
 
-from ..helpers import log_in, open_new_prescription
+from ..helpers import log_in, open_new_prescription, wait_for_focus
 from .conftest import Journey
 from .steps import a_patient, analysis_current, linked_prescriber
 
@@ -43,14 +43,14 @@ def type_and_pick(page: Any, search: str, label: str) -> None:
     else:
         raise AssertionError(f"{label} not reached with the arrow keys")
     page.keyboard.press("Enter")
-    page.wait_for_function("() => document.activeElement.id === 'posology-input'")
+    wait_for_focus(page, "posology-input")
 
 
 def type_posology(page: Any, posology: str, label: str) -> None:
     page.keyboard.type(posology)
     page.keyboard.press("Enter")
     page.locator(".rx-line", has_text=label).wait_for()
-    page.wait_for_function("() => document.activeElement.id === 'drug-search'")
+    wait_for_focus(page, "drug-search")
 
 
 def test_three_line_prescription_with_decisions_signed_and_printed(
@@ -60,7 +60,7 @@ def test_three_line_prescription_with_decisions_signed_and_printed(
     prescriber, patient = linked_prescriber(), a_patient()
     log_in(page, live_server.url, prescriber)
     open_new_prescription(page, live_server.url, patient)
-    page.wait_for_function("() => document.activeElement.id === 'drug-search'")  # no Tab needed
+    wait_for_focus(page, "drug-search")  # no Tab needed
 
     type_and_pick(page, "coumadine", "COUMADINE")
     type_posology(page, "1 cp le soir", "COUMADINE")
