@@ -3,6 +3,7 @@ prescription for a patient."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django_otp.oath import totp
@@ -38,6 +39,33 @@ def open_new_prescription(page: Any, base_url: str, patient: Any) -> None:
     # The screen's scripts have run (htmx listens to its forms): a change made before would
     # be lost, which no person is quick enough to do but a busy test machine is.
     page.wait_for_load_state("load")
+
+
+def submit_line(page: Any, search: str, posology: str) -> None:
+    """As a prescriber at the keyboard: the search, Enter (the first result), the posology,
+    Enter (sends the line). What the screen answers is the caller's to wait for."""
+    page.fill("#drug-search", search)
+    page.wait_for_selector(".rx-drug")
+    page.press("#drug-search", "Enter")
+    page.keyboard.type(posology)
+    page.keyboard.press("Enter")
+
+
+def lost_once(then: Callable[[Any], None] | None = None) -> Callable[[Any], None]:
+    """A `page.route` handler: the first request is lost on the network, the next ones are
+    sent (or handed to ``then``)."""
+    seen = {"requests": 0}
+
+    def handle(route: Any) -> None:
+        seen["requests"] += 1
+        if seen["requests"] == 1:
+            route.abort("internetdisconnected")
+        elif then is not None:
+            then(route)
+        else:
+            route.continue_()
+
+    return handle
 
 
 def wait_for_page(

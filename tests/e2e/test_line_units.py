@@ -13,7 +13,7 @@ from tests.chaos import workload
 from tests.factories import PatientFactory
 
 from .conftest import screenshot
-from .helpers import log_in, open_new_prescription
+from .helpers import log_in, open_new_prescription, submit_line
 
 pytestmark = [pytest.mark.e2e, pytest.mark.served, pytest.mark.django_db(transaction=True)]
 
@@ -26,11 +26,7 @@ def test_a_unit_that_does_not_fit_is_refused_on_the_line(
     log_in(page, live_server.url, martin)
     open_new_prescription(page, live_server.url, patient)
 
-    page.fill("#drug-search", "forlax")
-    page.wait_for_selector(".rx-drug")
-    page.press("#drug-search", "Enter")
-    page.keyboard.type("1 gel le matin 7j")
-    page.keyboard.press("Enter")
+    submit_line(page, "forlax", "1 gel le matin 7j")
     error = page.wait_for_selector("#add-line .field-error")
     screenshot(page, "line-unit-mismatch")
     assert "L'unité « gélule » ne convient pas à ce médicament" in error.inner_text()

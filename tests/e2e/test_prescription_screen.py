@@ -19,7 +19,7 @@ from tests.factories import (
 from tests.waiting import wait_until
 
 from .conftest import screenshot
-from .helpers import log_in, open_new_prescription, wait_for_focus
+from .helpers import log_in, lost_once, open_new_prescription, submit_line, wait_for_focus
 
 pytestmark = [pytest.mark.e2e, pytest.mark.served, pytest.mark.django_db(transaction=True)]
 
@@ -147,21 +147,8 @@ def test_a_network_blip_is_announced_retried_and_loses_nothing(
 ) -> None:
     log_in(page, live_server.url, prescriber)
     open_new_prescription(page, live_server.url, patient)
-    blips = {"left": 1}
-
-    def flaky(route: Any) -> None:
-        if blips["left"]:
-            blips["left"] -= 1
-            route.abort("internetdisconnected")
-        else:
-            route.continue_()
-
-    page.route("**/lignes/", flaky)
-    page.fill("#drug-search", "paracetamol")
-    page.wait_for_selector(".rx-drug")
-    page.press("#drug-search", "Enter")
-    page.keyboard.type("1 cp si besoin max 3/24h")
-    page.keyboard.press("Enter")
+    page.route("**/lignes/", lost_once())
+    submit_line(page, "paracetamol", "1 cp si besoin max 3/24h")
 
     banner = page.locator("#connection-status")
     banner.wait_for(state="visible")
@@ -181,22 +168,9 @@ def test_the_blip_banner_stays_until_the_failed_line_went_through(
     open_new_prescription(page, live_server.url, patient)
     held_previews: list[Any] = []
     held_lines: list[Any] = []
-    sends = {"lines": 0}
-
-    def line(route: Any) -> None:
-        sends["lines"] += 1
-        if sends["lines"] == 1:
-            route.abort("internetdisconnected")
-        else:
-            held_lines.append(route)
-
     page.route("**/apercu/?*", lambda route: held_previews.append(route))
-    page.route("**/lignes/", line)
-    page.fill("#drug-search", "paracetamol")
-    page.wait_for_selector(".rx-drug")
-    page.press("#drug-search", "Enter")
-    page.keyboard.type("1 cp si besoin max 3/24h")
-    page.keyboard.press("Enter")
+    page.route("**/lignes/", lost_once(then=lambda route: held_lines.append(route)))
+    submit_line(page, "paracetamol", "1 cp si besoin max 3/24h")
     banner = page.locator("#connection-status")
     banner.wait_for(state="visible")
 
@@ -221,16 +195,7 @@ def test_a_failed_search_is_searched_again_without_adding_anything(
     open_new_prescription(page, live_server.url, patient)
     posted: list[str] = []
     page.on("request", lambda sent: posted.append(sent.url) if sent.method == "POST" else None)
-    blips = {"left": 1}
-
-    def flaky(route: Any) -> None:
-        if blips["left"]:
-            blips["left"] -= 1
-            route.abort("internetdisconnected")
-        else:
-            route.continue_()
-
-    page.route("**/medicaments/?*", flaky)
+    page.route("**/medicaments/?*", lost_once())
     page.fill("#drug-search", "paracetamol")
     banner = page.locator("#connection-status")
     banner.wait_for(state="visible")
