@@ -32,15 +32,25 @@ def prescriptions_visible_to(
 
 def prescription_get_for(*, user: User, pk: int, for_change: bool = False) -> Prescription:
     """The prescription if the user may see it (or change it); 404 otherwise, so that another
-    prescriber's prescription is indistinguishable from one that does not exist."""
-    perm = CHANGE_PERM if for_change else VIEW_PERM
+    prescriber's prescription is indistinguishable from one that does not exist.
+
+    One plain read by primary key: the prescriber's own prescription (nearly every request) is
+    recognised on the row itself; only someone else's goes on to the object-permission check."""
+    if not isinstance(user, User) or user.role != Role.PRESCRIBER:
+        raise Http404
     found = (
-        prescriptions_visible_to(user=user, perm=perm)
-        .select_related("patient", "prescriber__user", "exercise_context", "replaces", "submission")
+        Prescription.objects.select_related(
+            "patient", "prescriber__user", "exercise_context", "replaces", "submission"
+        )
         .filter(pk=pk)
         .first()
     )
     if found is None:
+        raise Http404
+    if found.prescriber.user_id == user.pk:
+        return found
+    perm = CHANGE_PERM if for_change else VIEW_PERM
+    if not prescriptions_visible_to(user=user, perm=perm).filter(pk=pk).exists():
         raise Http404
     return found
 
