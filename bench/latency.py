@@ -128,7 +128,7 @@ def _alerts(prescription: Any) -> int:
 # send(method, url, form data or None) -> (status, body): the test client, or an httpx client.
 Send = Callable[[str, str, "dict[str, str] | None"], tuple[int, str]]
 VERSION = re.compile(r'name="version" value="(\d+)"')
-LINE = re.compile(r"/lignes/(\d+)/supprimer/")
+LINE = re.compile(r"/lignes/(\d+)/modifier/")
 
 
 def _rounds(send: Send, urls: dict[str, str], *, rounds: int, until: float = 0.0) -> Samples:
@@ -390,7 +390,9 @@ def main(argv: list[str] | None = None) -> int:
 
     root = Path(tempfile.mkdtemp(prefix="origami-latency-"))
     with Chaos(root=root, workers=0) as chaos:
-        env = chaos.env()
+        # Connections kept between requests, as deployed (the chaos harness closes them, to
+        # see every failure): a connection's prepared statements then serve its next requests.
+        env = {**chaos.env(), "POSTGRES_CONN_MAX_AGE": "60"}
         in_process = _subprocess(
             [
                 *("--in-process", str(root / "sandbox"), "--rounds", str(args.rounds)),

@@ -20,6 +20,7 @@ urlpatterns = [
     path("<int:pk>/suivi-du-brouillon/", drafting.draft_watch, name="draft_watch"),
     path("<int:pk>/lignes/", drafting.line_add, name="line_add"),
     path("<int:pk>/lignes/<int:line_id>/", drafting.line_update, name="line_update"),
+    path("<int:pk>/lignes/<int:line_id>/modifier/", drafting.line_edit, name="line_edit"),
     path("<int:pk>/lignes/<int:line_id>/supprimer/", drafting.line_remove, name="line_remove"),
     path("<int:pk>/options/", drafting.options_update, name="options"),
     path("<int:pk>/analyse/", drafting.analyse, name="analyse"),

@@ -154,6 +154,7 @@ OBJECT_URLS: dict[str, ObjectUrl] = {
     "prescriptions:line_add": ObjectUrl(_prescription),
     "prescriptions:line_update": ObjectUrl(_draft_with_line),
     "prescriptions:line_remove": ObjectUrl(_draft_with_line),
+    "prescriptions:line_edit": ObjectUrl(_draft_with_line),
     "prescriptions:options": ObjectUrl(_prescription),
     "prescriptions:analyse": ObjectUrl(_prescription),
     "prescriptions:alert_decide": ObjectUrl(_draft_with_alert),

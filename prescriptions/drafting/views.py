@@ -3,6 +3,7 @@ analysis, decisions), "Mes ordonnances" and the patient's prescriptions."""
 
 from __future__ import annotations
 
+from functools import cache, partial
 from typing import Any
 
 from django.db.models import prefetch_related_objects
@@ -30,7 +31,7 @@ from ..access import prescription_get_for
 from ..drugs.catalogue import DrugChoice, drug_choice_for_code, drug_presentation, drugs_find
 from ..errors import PrescriptionError
 from ..live import any_moving, poll_delay, polls_asked
-from ..models import Alert, NonSubstitutableReason, Prescription, PrescriptionLine
+from ..models import Alert, NonSubstitutableReason, Prescription, PrescriptionLine, Protocol
 from . import favourites, services
 from .preview import drug_preview as drug_preview_for
 from .selectors import (
@@ -57,12 +58,6 @@ def _screen_context(
     # The patient came with the prescription; its record is read once, in four queries.
     patient = prescription.patient
     prefetch_related_objects([patient], "allergies", "alds", "current_treatments", "pathologies")
-    # The prescriber's own contexts were read for the top bar (once per request).
-    own = practitioner_for_request(request)
-    if own is not None and own.pk == prescription.prescriber_id:
-        contexts = active_exercise_contexts(request)
-    else:
-        contexts = list(exercise_contexts_for(practitioner=prescription.prescriber))
     account_current = prescription.prescriber.ordoclic_link_status == "linked"
     screen = prescription_screen(prescription=prescription, account_current=account_current)
     context: dict[str, Any] = {
@@ -70,23 +65,38 @@ def _screen_context(
         "account_current": account_current,
         "prescription": prescription,
         "patient": patient,
-        "contexts": contexts,
+        # read when the editor is drawn (not for the analysis alone)
+        "contexts": cache(partial(_contexts_of, request, prescription)),
         "line_form": {},
         "line_errors": {},
         "edit_errors": {},
+        "editing": 0,
         "error": "",
         "reasons": NonSubstitutableReason.choices,
         "notice": "",
         "protocol_form": {},
     }
     if prescription.is_draft:
-        context["protocols"] = list(
-            favourites.protocols_visible_to(
-                user=request.user, contexts=active_exercise_contexts(request)
-            )
-        )
+        context["protocols"] = cache(partial(_protocols_for, request))
     context.update(extra)
     return context
+
+
+def _contexts_of(request: UserRequest, prescription: Prescription) -> list[ExerciseContext]:
+    """The places of practice the prescription may name: the prescriber's own contexts, as read
+    for the top bar (once per request)."""
+    own = practitioner_for_request(request)
+    if own is not None and own.pk == prescription.prescriber_id:
+        return active_exercise_contexts(request)
+    return list(exercise_contexts_for(practitioner=prescription.prescriber))
+
+
+def _protocols_for(request: UserRequest) -> list[Protocol]:
+    return list(
+        favourites.protocols_visible_to(
+            user=request.user, contexts=active_exercise_contexts(request)
+        )
+    )
 
 
 def _workspace(request: UserRequest, context: dict[str, Any], *, main: str) -> HttpResponse:
@@ -176,8 +186,40 @@ def prescription_create(request: UserRequest, patient_id: int) -> HttpResponse:
 
 
 def draft_screen(request: UserRequest, prescription: Prescription) -> HttpResponse:
-    """The page of a draft (the prescription's page while it is written)."""
-    return render(request, "prescriptions/screen.html", _screen_context(request, prescription))
+    """The page of a draft (the prescription's page while it is written). A line's "Modifier"
+    form is fetched when it is opened (`line_edit`); ``?modifier=<line>`` draws that line's
+    form open, for a browser without scripts."""
+    try:
+        editing = int(request.GET.get("modifier", ""))
+    except ValueError:
+        editing = 0
+    return render(
+        request,
+        "prescriptions/screen.html",
+        _screen_context(request, prescription, editing=editing),
+    )
+
+
+@require_GET
+@prescriber_required
+def line_edit(request: UserRequest, pk: int, line_id: int) -> HttpResponse:
+    """The form of a line's "Modifier", as the line is now."""
+    prescription, line = _line_for(request, pk, line_id)
+    if not prescription.is_draft:  # signed meanwhile, in another tab
+        return HttpResponseClientRedirect(reverse("prescriptions:detail", args=[prescription.pk]))
+    if not request.htmx:
+        url = reverse("prescriptions:detail", args=[prescription.pk])
+        return redirect(f"{url}?modifier={line.pk}#line-{line.pk}")
+    return render(
+        request,
+        "prescriptions/screen.html#line_edit_form",
+        {
+            "prescription": prescription,
+            "line": line,
+            "failed": None,
+            "reasons": NonSubstitutableReason.choices,
+        },
+    )
 
 
 @require_POST

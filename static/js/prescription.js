@@ -114,17 +114,35 @@
     if (modify) {
       var line = document.getElementById("line-" + modify.dataset.focusLine);
       if (line) {
-        var details = line.querySelector("details");
-        if (details) details.open = true;
+        var details = line.querySelector("details.rx-line-edit");
         line.classList.add("rx-focus");
-        var input = line.querySelector('input[name="posology"]');
-        if (input) { input.focus(); input.select(); }
+        line.dataset.focusPending = "1";
+        if (details) details.open = true;  // fetches its form (below), unless already there
+        focusPendingLine();
         line.scrollIntoView({ block: "center" });
       }
       return;
     }
     if (event.target.closest(".js-print")) { window.print(); }
   });
+
+  // A line's "Modifier" form is fetched when it opens (the screen stays light with many
+  // lines); the alert's "Modifier" puts the cursor in its posology once the form is there.
+  function focusPendingLine() {
+    var line = $(".rx-line[data-focus-pending]");
+    var input = line && line.querySelector('.rx-line-edit input[name="posology"]');
+    if (!input) return;
+    delete line.dataset.focusPending;
+    input.focus();
+    input.select();
+  }
+  document.addEventListener("toggle", function (event) {
+    var details = event.target;
+    if (!details.matches || !details.matches("details.rx-line-edit") || !details.open) return;
+    var body = details.querySelector(".rx-line-edit-body");
+    if (body && !body.querySelector("form") && window.htmx) htmx.trigger(body, "line-edit");
+  }, true);  // "toggle" does not bubble
+  document.addEventListener("htmx:afterSettle", focusPendingLine);
 
   // Arrow keys move between the search box and the results; Enter picks.
   document.addEventListener("keydown", function (event) {

@@ -19,7 +19,14 @@ from tests.factories import (
 from tests.waiting import wait_until
 
 from .conftest import screenshot
-from .helpers import log_in, lost_once, open_new_prescription, submit_line, wait_for_focus
+from .helpers import (
+    log_in,
+    lost_once,
+    open_new_prescription,
+    submit_line,
+    wait_for_focus,
+    wait_for_page,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.served, pytest.mark.django_db(transaction=True)]
 
@@ -117,6 +124,43 @@ def test_modify_the_prescription_instead(
     assert page.locator(".rx-alert-ci").count() == 0
     number = sign_and_read_number(page)
     assert number == Prescription.objects.get(patient=patient).number
+
+
+def test_the_alert_s_modifier_opens_the_line_with_the_cursor_in_its_posology(
+    live_server: Any, page: Any, prescriber: Any, patient: Any, served_ordoclic: Any
+) -> None:
+    """The line's form is fetched when "Modifier" opens it: the prescriber types at once, even
+    when the form comes back late."""
+    log_in(page, live_server.url, prescriber)
+    open_new_prescription(page, live_server.url, patient)
+    prescribe_the_interacting_pair(page)
+    assert page.locator(".rx-line-form").count() == 0  # not drawn until asked for
+    held: list[Any] = []
+    page.route("**/modifier/?*", lambda route: held.append(route))
+
+    page.locator(".rx-alert-ci button[value=modify]").click()
+    wait_until(lambda: page.wait_for_timeout(50) or held, what="the line's form asked for")
+    held[0].continue_()
+    focused = wait_for_page(
+        page,
+        """() => {
+            const input = document.activeElement;
+            const line = input && input.closest(".rx-line");
+            return input && input.name === "posology" && line ? line.id + "|" + input.value : "";
+        }""",
+        what="the cursor in the posology of the line the alert names",
+    )
+    line_id, posology = focused.split("|")
+    assert posology == "1 comprimé le soir pendant 1 mois"  # simvastatin: first named
+    page.keyboard.press("Control+A")
+    page.keyboard.type("1 cp le soir 5j")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(f"#{line_id} >> text=1 comprimé le soir pendant 5 jours")
+    line = Prescription.objects.get(patient=patient).lines.get(pk=line_id.removeprefix("line-"))
+    assert (line.label.split()[0], line.posology_text) == (
+        "SIMVASTATINE",
+        "1 comprimé le soir pendant 5 jours",
+    )
 
 
 def test_a_justification_being_typed_survives_a_redraw_of_the_analysis(

@@ -473,3 +473,48 @@ def test_the_place_chosen_on_a_prescription_becomes_the_sessions_place(
     assert response.status_code == 200
     assert 'id="context-switcher"' not in response.content.decode()
     assert prescriber.account_events.filter(kind="exercise_context_chosen").count() == 1
+
+
+def test_a_line_s_modifier_form_comes_when_asked_for_with_the_line_as_it_is_now(
+    prescriber: Any, patient: Any, ordoclic: Any, logged_in_client: Any
+) -> None:
+    client = logged_in_client(prescriber)
+    prescription = draft_for(prescriber, patient)
+    add(prescription, prescriber, SIMVA, "1 cp le soir 1 mois")
+    line = prescription.lines.get()
+    screen_url = reverse("prescriptions:detail", args=[prescription.pk])
+    edit_url = reverse("prescriptions:line_edit", args=[prescription.pk, line.pk])
+    screen = client.get(screen_url).content.decode()
+    assert edit_url in screen
+    assert 'name="posology" value="1 comprimé le soir' not in screen  # the form is not drawn
+
+    form = client.get(edit_url, **HTMX).content.decode()
+    assert 'name="posology" value="1 comprimé le soir pendant 1 mois"' in form
+    assert reverse("prescriptions:line_update", args=[prescription.pk, line.pk]) in form
+    assert reverse("prescriptions:line_remove", args=[prescription.pk, line.pk]) in form
+
+    # Without scripts, the link draws the screen with that line's form open.
+    response = client.get(edit_url)
+    assert response.status_code == 302
+    opened = client.get(response["Location"]).content.decode()
+    assert f'<details class="rx-line-edit" data-line="{line.pk}" open>' in opened
+    assert 'name="posology" value="1 comprimé le soir pendant 1 mois"' in opened
+
+
+def test_a_refused_change_of_a_line_shows_its_form_open_with_what_was_typed(
+    prescriber: Any, patient: Any, ordoclic: Any, logged_in_client: Any
+) -> None:
+    client = logged_in_client(prescriber)
+    prescription = draft_for(prescriber, patient)
+    add(prescription, prescriber, SIMVA, "1 cp le soir 1 mois")
+    line = prescription.lines.get()
+    prescription.refresh_from_db()
+    html = client.post(
+        reverse("prescriptions:line_update", args=[prescription.pk, line.pk]),
+        {"version": prescription.version, "posology": "beaucoup"},
+        **HTMX,
+    ).content.decode()
+    assert f'<details class="rx-line-edit" data-line="{line.pk}" open>' in html
+    assert 'name="posology" value="beaucoup"' in html
+    line.refresh_from_db()
+    assert line.posology_text == "1 comprimé le soir pendant 1 mois"
