@@ -8,6 +8,7 @@ matched to these keys by word patterns, so the engine works for imported drugs t
 from __future__ import annotations
 
 import re
+from collections.abc import Set
 from dataclasses import dataclass
 from functools import cache
 
@@ -466,8 +467,10 @@ CLASSES: dict[str, DrugClass] = {
 }
 
 
-def classes_of(substance: str) -> set[str]:
-    return {c.key for c in CLASSES.values() if substance in c.members}
+@cache
+def classes_of(substance: str) -> frozenset[str]:
+    """The classes a substance belongs to (asked for each pair of each analysis: kept)."""
+    return frozenset(c.key for c in CLASSES.values() if substance in c.members)
 
 
 @cache
@@ -872,7 +875,7 @@ INTERACTIONS: list[Interaction] = [
 ]
 
 
-def term_matches(term: str, substance: str, classes: set[str]) -> bool:
+def term_matches(term: str, substance: str, classes: Set[str]) -> bool:
     kind, _, value = term.partition(":")
     return substance == value if kind == "s" else value in classes
 
