@@ -475,13 +475,18 @@ def test_the_place_chosen_on_a_prescription_becomes_the_sessions_place(
     assert prescriber.account_events.filter(kind="exercise_context_chosen").count() == 1
 
 
+def _draft_of_one_line(prescriber: Any, patient: Any) -> tuple[Prescription, PrescriptionLine]:
+    prescription = draft_for(prescriber, patient)
+    add(prescription, prescriber, SIMVA, "1 cp le soir 1 mois")
+    prescription.refresh_from_db()
+    return prescription, prescription.lines.get()
+
+
 def test_a_line_s_modifier_form_comes_when_asked_for_with_the_line_as_it_is_now(
     prescriber: Any, patient: Any, ordoclic: Any, logged_in_client: Any
 ) -> None:
     client = logged_in_client(prescriber)
-    prescription = draft_for(prescriber, patient)
-    add(prescription, prescriber, SIMVA, "1 cp le soir 1 mois")
-    line = prescription.lines.get()
+    prescription, line = _draft_of_one_line(prescriber, patient)
     screen_url = reverse("prescriptions:detail", args=[prescription.pk])
     edit_url = reverse("prescriptions:line_edit", args=[prescription.pk, line.pk])
     screen = client.get(screen_url).content.decode()
@@ -505,10 +510,7 @@ def test_a_refused_change_of_a_line_shows_its_form_open_with_what_was_typed(
     prescriber: Any, patient: Any, ordoclic: Any, logged_in_client: Any
 ) -> None:
     client = logged_in_client(prescriber)
-    prescription = draft_for(prescriber, patient)
-    add(prescription, prescriber, SIMVA, "1 cp le soir 1 mois")
-    line = prescription.lines.get()
-    prescription.refresh_from_db()
+    prescription, line = _draft_of_one_line(prescriber, patient)
     html = client.post(
         reverse("prescriptions:line_update", args=[prescription.pk, line.pk]),
         {"version": prescription.version, "posology": "beaucoup"},
