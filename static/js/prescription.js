@@ -96,6 +96,22 @@
     if (elt.id === "draft-watch" && (watchOutdated || !elt.isConnected)) event.detail.shouldSwap = false;
   });
 
+  // "Changed elsewhere" is about content this tab never displayed. An answer saying it about a
+  // version this tab's editor already showed (an analysis overtaken by the next line this tab
+  // added, while Ordoclic was answering) has nothing new to warn about: the warning goes. Any
+  // other version keeps it, until the prescriber sees the next answer of their own.
+  var displayed = new Set();
+  function noteDisplayed() {
+    var shown = $("#draft-version");
+    if (!shown) return;
+    var warning = $("#changed-elsewhere");
+    if (!warning) displayed.add(shown.value);
+    else if (displayed.has(shown.value)) warning.remove();
+  }
+  document.addEventListener("DOMContentLoaded", noteDisplayed);
+  document.addEventListener("htmx:afterSwap", noteDisplayed);
+  document.addEventListener("htmx:afterSettle", noteDisplayed);
+
   // Every request of the screen carries the version its editor shows: the server refuses to
   // sign, decide or change any other, and answers with the whole screen as it is now.
   document.addEventListener("htmx:configRequest", function (event) {

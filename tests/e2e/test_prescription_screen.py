@@ -163,6 +163,38 @@ def test_the_alert_s_modifier_opens_the_line_with_the_cursor_in_its_posology(
     )
 
 
+def test_an_analysis_overtaken_by_this_tab_s_next_line_does_not_say_changed_elsewhere(
+    live_server: Any, page: Any, prescriber: Any, patient: Any, served_ordoclic: Any
+) -> None:
+    """A prescriber quicker than Ordoclic: the analysis of the first line answers after the
+    second line was added from the same tab. The screen shows the draft as it is, without
+    claiming that someone else changed it."""
+    log_in(page, live_server.url, prescriber)
+    open_new_prescription(page, live_server.url, patient)
+    held: list[Any] = []
+
+    def hold_the_first(route: Any) -> None:
+        if held:
+            route.continue_()
+        else:
+            held.append(route)
+
+    page.route("**/analyse/", hold_the_first)
+    submit_line(page, "simvastatine", "1 cp le soir 1 mois")
+    page.wait_for_selector("text=1 comprimé le soir pendant 1 mois")
+    wait_until(lambda: page.wait_for_timeout(50) or held, what="the first line's analysis")
+    wait_for_focus(page, "drug-search")
+    submit_line(page, "clarithromycine", "1 cp matin et soir 7j")
+    page.wait_for_selector("text=1 comprimé le matin et le soir pendant 7 jours")
+
+    # The first analysis answers for the draft as it is now (two lines); the second one, queued
+    # behind it, follows.
+    held[0].continue_()
+    page.wait_for_selector(".rx-alert-ci")
+    assert page.locator("#changed-elsewhere").count() == 0
+    assert page.locator(".rx-line").count() == 2
+
+
 def test_a_justification_being_typed_survives_a_redraw_of_the_analysis(
     live_server: Any, page: Any, prescriber: Any, patient: Any, served_ordoclic: Any
 ) -> None:
