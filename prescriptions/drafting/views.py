@@ -205,10 +205,10 @@ def draft_screen(request: UserRequest, prescription: Prescription) -> HttpRespon
 def line_edit(request: UserRequest, pk: int, line_id: int) -> HttpResponse:
     """The form of a line's "Modifier", as the line is now."""
     prescription, line = _line_for(request, pk, line_id)
-    if not prescription.is_draft:  # signed meanwhile, in another tab
-        return HttpResponseClientRedirect(reverse("prescriptions:detail", args=[prescription.pk]))
+    url = reverse("prescriptions:detail", args=[prescription.pk])
+    if not prescription.is_draft:  # signed meanwhile, in another tab: its page says so
+        return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
     if not request.htmx:
-        url = reverse("prescriptions:detail", args=[prescription.pk])
         return redirect(f"{url}?modifier={line.pk}#line-{line.pk}")
     return render(
         request,

@@ -520,3 +520,23 @@ def test_a_refused_change_of_a_line_shows_its_form_open_with_what_was_typed(
     assert 'name="posology" value="beaucoup"' in html
     line.refresh_from_db()
     assert line.posology_text == "1 comprimé le soir pendant 1 mois"
+
+
+def test_a_line_s_modifier_form_of_a_prescription_signed_meanwhile_leads_to_its_page(
+    prescriber: Any,
+    patient: Any,
+    ordoclic: Any,
+    logged_in_client: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    client = logged_in_client(prescriber)
+    prescription, line = _draft_of_one_line(prescriber, patient)
+    analysed(prescription, prescriber)
+    with django_capture_on_commit_callbacks(execute=True):  # in another tab
+        signing.prescription_sign(
+            prescription=prescription, acting_user=prescriber, version=prescription.version
+        )
+    edit_url = reverse("prescriptions:line_edit", args=[prescription.pk, line.pk])
+    detail_url = reverse("prescriptions:detail", args=[prescription.pk])
+    assert client.get(edit_url, **HTMX)["HX-Redirect"] == detail_url
+    assert client.get(edit_url)["Location"] == detail_url
