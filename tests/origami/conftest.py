@@ -56,6 +56,9 @@ def broker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[OwnRedis
     (Celery's connection pools are rebuilt around it)."""
     own = OwnRedis(port=free_port(), directory=tmp_path)
     own.start()
+    # Celery prefers these variables to its configuration (a developer may have them set)
+    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
+    monkeypatch.delenv("CELERY_BROKER_WRITE_URL", raising=False)
     monkeypatch.setitem(app.conf, "broker_url", own.url)
     app._after_fork()  # Celery's pools were built for the suite's Redis: drop them
     try:
