@@ -327,8 +327,8 @@ def test_a_treatment_recorded_meanwhile_is_analysed_before_the_signature(
 
     page.click(".rx-sign-button")
     page.wait_for_selector("text=Le dossier du patient a changé depuis l'analyse")
-    while not held:  # the screen asked for the new analysis: hold it for the picture
-        page.wait_for_timeout(50)
+    # the screen asked for the new analysis: hold it for the picture
+    wait_until(lambda: page.wait_for_timeout(50) or held, what="the new analysis asked for")
     screenshot(page, "prescription-analysis-stale")
     for route in held:
         route.continue_()
