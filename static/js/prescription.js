@@ -109,8 +109,7 @@
     else if (displayed.has(shown.value)) warning.remove();
   }
   document.addEventListener("DOMContentLoaded", noteDisplayed);
-  document.addEventListener("htmx:afterSwap", noteDisplayed);
-  document.addEventListener("htmx:afterSettle", noteDisplayed);
+  document.addEventListener("htmx:afterSwap", noteDisplayed);  // out-of-band swaps included
 
   // Every request of the screen carries the version its editor shows: the server refuses to
   // sign, decide or change any other, and answers with the whole screen as it is now.
