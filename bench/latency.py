@@ -239,6 +239,8 @@ def _in_process(state: Path, rounds: int, profile: str = "") -> Samples:
             try:
                 return _rounds(send, urls, rounds=rounds)
             finally:
+                if profile:
+                    Path(profile).mkdir(parents=True, exist_ok=True)
                 for name, profiler in PROFILERS.items():
                     profiler.dump_stats(str(Path(profile) / f"{name}.prof"))
     finally:
