@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -25,6 +28,14 @@ class ClinicalContextForm(forms.ModelForm):
             "creatinine_clearance": _("Clairance (ml/min)"),
             "creatinine_clearance_measured_on": _("Mesurée le"),
         }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The figures as the prescriber wrote them: "20", not the column's "20.00".
+        for name in ("weight_kg", "creatinine_clearance"):
+            value = self.initial.get(name)
+            if isinstance(value, Decimal):
+                self.initial[name] = format(value.normalize(), "f")
 
 
 class AllergyForm(forms.ModelForm):

@@ -5,6 +5,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -72,6 +73,12 @@ def _context_render(
         response = render(request, "patients/_clinical_context.html", context)
         if changed:
             trigger_client_event(response, RECORD_CHANGED)
+            if request.POST.get("page") == "patient":  # the patient page's facts, redrawn
+                response.content += render_to_string(
+                    "patients/detail.html#facts",
+                    {"patient": patient, "facts_oob": True},
+                    request=request,
+                ).encode()
         return response
     if not changed:
         return render(request, "patients/clinical_context.html", context)

@@ -111,3 +111,36 @@ def test_staff_cannot_change_a_record(logged_in_client: Any) -> None:
     assert response.status_code in (302, 403)
     patient.refresh_from_db()
     assert patient.weight_kg == 62
+
+
+def test_a_change_made_from_the_patient_page_redraws_its_facts_and_a_refusal_does_not(
+    logged_in_client: Any,
+) -> None:
+    """The patient page sends `page=patient` (its panel's hx-vals): the answer carries the
+    page's header and cards as they now are. The prescription screen has its own banner,
+    redrawn with its analysis; it gets no patient-page facts."""
+    patient = PatientFactory(weight_kg=21, height_cm=118)
+    client = logged_in_client(PrescriberFactory())
+    url = reverse("patients:clinical_context", args=[patient.pk])
+
+    cleared = client.post(url, {**_values(patient, weight_kg=""), "page": "patient"}, **HTMX)
+    facts = cleared.content.decode().split('<div id="patient-facts" hx-swap-oob="true">')[1]
+    assert "118 cm" in facts
+    assert " kg" not in facts.split("</header>")[0]
+
+    allergy = client.post(
+        reverse("patients:allergy_add", args=[patient.pk]),
+        {"allergy-substance": "amoxicilline", "page": "patient"},
+        **HTMX,
+    ).content.decode()
+    assert "amoxicilline" in allergy.split('id="patient-facts"')[1]
+
+    from_screen = client.post(url, _values(patient, weight_kg="20"), **HTMX).content.decode()
+    assert "Dossier mis à jour" in from_screen
+    assert 'name="weight_kg" value="20"' in from_screen  # as written, not "20.00"
+    assert "patient-facts" not in from_screen
+    refused = client.post(
+        url, {**_values(patient, weight_kg="-3"), "page": "patient"}, **HTMX
+    ).content.decode()
+    assert 'role="alert"' in refused
+    assert "patient-facts" not in refused
