@@ -22,7 +22,14 @@ class ClinicalContextForm(forms.ModelForm):
             "pregnancy_weeks",
             "breastfeeding",
         ]
-        widgets = {"creatinine_clearance_measured_on": forms.DateInput(attrs={"type": "date"})}
+        # A date field takes and gives ISO dates only, whatever the page's language: in the
+        # French format the browser shows the recorded date as empty, and the next save of the
+        # form is refused for a clearance "without its date".
+        widgets = {
+            "creatinine_clearance_measured_on": forms.DateInput(
+                format="%Y-%m-%d", attrs={"type": "date"}
+            )
+        }
         labels = {
             "pregnancy_weeks": _("Grossesse (SA)"),
             "creatinine_clearance": _("Clairance (ml/min)"),

@@ -146,7 +146,9 @@ class Patient(models.Model):
             models.CheckConstraint(
                 condition=Q(weight_kg__isnull=True) | Q(weight_kg__gt=0, weight_kg__lte=400),
                 name="patient_weight_range",
-                violation_error_message=_("Le poids doit être compris entre 0 et 400 kg."),
+                violation_error_message=_(
+                    "Le poids doit être supérieur à 0 kg et au plus de 400 kg."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(height_cm__isnull=True) | Q(height_cm__gte=20, height_cm__lte=260),

@@ -88,3 +88,28 @@ def test_the_patient_page_follows_the_record_and_a_child_without_weight_is_said_
     # 1 g three times a day is more than a 20 kg child may take: said per kilogram.
     assert "mg/kg" in analysis
     screenshot(page, "prescription-child-weighed")
+
+
+def test_the_weight_of_a_patient_with_a_recorded_clearance_is_changed_in_one_save(
+    live_server: Any, page: Any, prescriber: Any
+) -> None:
+    """The form comes back as the browser shows it: the clearance's date must survive it."""
+    measured = datetime.date.today() - datetime.timedelta(days=12)
+    patient = PatientFactory(
+        last_name="Bernard",
+        weight_kg=Decimal("71"),
+        creatinine_clearance=Decimal("25"),
+        creatinine_clearance_measured_on=measured,
+    )
+    log_in(page, live_server.url, prescriber)
+    page.goto(f"{live_server.url}/patients/{patient.pk}/")
+    page.click("#clinical-context-panel summary")
+    page.wait_for_selector("#clinical-context-save")
+    assert page.input_value("input[name=weight_kg]") == "71"
+    page.fill("input[name=weight_kg]", "69")
+    page.click("#clinical-context-save")
+    page.wait_for_selector("#clinical-context-notice >> text=Dossier mis à jour.")
+    assert "69 kg" in page.inner_text(".patient-summary")
+    assert measured.strftime("%d/%m/%Y") in page.inner_text("#patient-facts")
+    patient.refresh_from_db()
+    assert (patient.weight_kg, patient.creatinine_clearance_measured_on) == (69, measured)

@@ -144,3 +144,40 @@ def test_a_change_made_from_the_patient_page_redraws_its_facts_and_a_refusal_doe
     ).content.decode()
     assert 'role="alert"' in refused
     assert "patient-facts" not in refused
+
+
+def test_a_recorded_clearance_keeps_its_date_in_the_form_so_the_weight_can_be_changed(
+    logged_in_client: Any,
+) -> None:
+    """The form is sent back as the browser shows it: the measure's date must be in it."""
+    patient = PatientFactory(
+        weight_kg=71,
+        creatinine_clearance=25,
+        creatinine_clearance_measured_on=datetime.date(2026, 11, 25),
+    )
+    client = logged_in_client(PrescriberFactory())
+    url = reverse("patients:clinical_context", args=[patient.pk])
+    form = client.get(url, **HTMX).content.decode()
+    assert 'type="date" name="creatinine_clearance_measured_on" value="2026-11-25"' in form
+
+    saved = client.post(url, _values(patient, weight_kg="69"), **HTMX).content.decode()
+    assert "Dossier mis à jour" in saved
+    patient.refresh_from_db()
+    assert patient.weight_kg == 69
+    assert patient.creatinine_clearance_measured_on == datetime.date(2026, 11, 25)
+
+
+@pytest.mark.parametrize("weight", ["0", "-3", "401"])
+def test_a_weight_out_of_range_is_refused_in_words_that_fit_it(
+    logged_in_client: Any, weight: str
+) -> None:
+    patient = PatientFactory(weight_kg=62)
+    client = logged_in_client(PrescriberFactory())
+    response = client.post(
+        reverse("patients:clinical_context", args=[patient.pk]),
+        _values(patient, weight_kg=weight),
+        **HTMX,
+    )
+    assert "Le poids doit être supérieur à 0 kg et au plus de 400 kg." in response.content.decode()
+    patient.refresh_from_db()
+    assert patient.weight_kg == 62
