@@ -348,11 +348,12 @@ def line_add(request: UserRequest, pk: int) -> HttpResponse:
         )
     except PrescriptionError as error:
         prescription.refresh_from_db()
+        # A refusal about one field is said under that field, once; any other also at the top.
         return render_editor(
             request,
             prescription,
             changed=False,
-            error=error.message,
+            error="" if error.field else error.message,
             line_form=request.POST,
             line_errors={error.field or "form": error.message},
         )
@@ -379,11 +380,13 @@ def line_update(request: UserRequest, pk: int, line_id: int) -> HttpResponse:
         )
     except PrescriptionError as error:
         prescription.refresh_from_db()
+        # Said in the line's form, drawn open; also at the top unless it is about the line's
+        # own fields (a draft changed elsewhere may no longer show that line).
         return render_editor(
             request,
             prescription,
             changed=False,
-            error=error.message,
+            error="" if error.field else error.message,
             edit_errors={line.pk: {"message": error.message, "form": request.POST}},
         )
     prescription.refresh_from_db()

@@ -522,6 +522,29 @@ def test_a_refused_change_of_a_line_shows_its_form_open_with_what_was_typed(
     assert line.posology_text == "1 comprimé le soir pendant 1 mois"
 
 
+def test_a_refused_posology_is_said_once_where_it_was_typed(
+    prescriber: Any, patient: Any, ordoclic: Any, logged_in_client: Any
+) -> None:
+    """Under the posology field, not again at the top of the editor (two alerts for one
+    mistake, the second read out twice by a screen reader)."""
+    client = logged_in_client(prescriber)
+    prescription, line = _draft_of_one_line(prescriber, patient)
+    added = client.post(
+        reverse("prescriptions:line_add", args=[prescription.pk]),
+        {"version": prescription.version, "drug_code": SIMVA.code, "posology": "0 cp le soir"},
+        **HTMX,
+    ).content.decode()
+    assert added.count("La dose doit être supérieure à zéro.") == 1
+    assert '<p class="field-error" role="alert">La dose doit' in added
+    changed = client.post(
+        reverse("prescriptions:line_update", args=[prescription.pk, line.pk]),
+        {"version": prescription.version, "posology": "0 cp le soir"},
+        **HTMX,
+    ).content.decode()
+    assert changed.count("La dose doit être supérieure à zéro.") == 1
+    assert prescription.lines.count() == 1
+
+
 def test_a_line_s_modifier_form_of_a_prescription_signed_meanwhile_leads_to_its_page(
     prescriber: Any,
     patient: Any,
