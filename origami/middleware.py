@@ -10,14 +10,13 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import resolve_url
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
-from django_htmx.http import HttpResponseClientRedirect
+
+from origami.http import login_redirect
 
 # Set at login (origami.views.login_complete).
 LAST_ACTIVITY_SESSION_KEY = "origami_last_activity"
@@ -103,10 +102,8 @@ class SessionSecurityMiddleware:
     def _end(self, request: HttpRequest, message: str) -> HttpResponse:
         logout(request)
         messages.warning(request, message)
-        # HtmxMiddleware runs after this one: read the header itself.
-        if request.headers.get("HX-Request") == "true":
-            return HttpResponseClientRedirect(resolve_url(settings.LOGIN_URL))
-        return redirect_to_login(request.get_full_path())
+        # HtmxMiddleware runs after this one: login_redirect reads the headers itself.
+        return login_redirect(request)
 
 
 class NoStoreMiddleware:

@@ -24,13 +24,11 @@ from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
 from django.contrib.auth import logout
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model
 from django.http import Http404, HttpRequest, HttpResponse
-from django_htmx.http import HttpResponseClientRedirect
 
-from origami.http import HtmxHttpRequest
+from origami.http import HtmxHttpRequest, login_redirect
 
 from .models import Role, User
 
@@ -75,15 +73,6 @@ def user_may_act(user: Any) -> bool:
     return True
 
 
-def _to_login(request: HttpRequest) -> HttpResponse:
-    if getattr(request, "htmx", False):
-        from django.conf import settings
-        from django.shortcuts import resolve_url
-
-        return HttpResponseClientRedirect(resolve_url(settings.LOGIN_URL))
-    return redirect_to_login(request.get_full_path())
-
-
 def role_required(*roles: str) -> Callable[[ViewFunc], ViewFunc]:
     allowed = frozenset(roles)
 
@@ -92,11 +81,11 @@ def role_required(*roles: str) -> Callable[[ViewFunc], ViewFunc]:
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             user = request.user
             if not user.is_authenticated:
-                return _to_login(request)
+                return login_redirect(request)
             if not user_may_act(user):
                 # Half-logged-in or deactivated since login: start again from the login page.
                 logout(request)
-                return _to_login(request)
+                return login_redirect(request)
             if cast(User, user).role not in allowed:
                 raise PermissionDenied
             return view(request, *args, **kwargs)

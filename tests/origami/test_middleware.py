@@ -10,7 +10,8 @@ from django.urls import reverse
 
 from origami.middleware import LAST_ACTIVITY_SESSION_KEY
 from practitioners.models import AccountEvent, AccountEventKind
-from tests.factories import PrescriberFactory
+from practitioners.totp import totp_current_code
+from tests.factories import FACTORY_PASSWORD, PrescriberFactory
 from tests.helpers import login
 
 pytestmark = pytest.mark.django_db
@@ -152,3 +153,50 @@ def test_the_timeout_counts_from_the_last_recorded_activity_not_from_the_login(c
         assert client.get(reverse("patients:search")).status_code == 200
     _age_session_by(client, 121)
     assert client.get(reverse("patients:search")).status_code == 302
+
+
+def test_a_session_ended_mid_prescription_logs_back_into_that_prescription(client, settings):
+    """The prescriber was writing a draft when the session timed out: the next search sends the
+    whole page to the login page, and the login leads back to the draft, not to the home page."""
+    settings.SESSION_INACTIVITY_TIMEOUT = 600
+    user = PrescriberFactory()
+    login(client, user)
+    _age_session(client, 700)
+    response = client.get(
+        reverse("prescriptions:drug_search", args=[42]),
+        {"q": "doli"},
+        headers={"HX-Request": "true", "HX-Current-URL": "http://testserver/ordonnances/42/"},
+    )
+    login_url = response.headers["HX-Redirect"]
+    assert login_url == reverse("login") + "?next=/ordonnances/42/"
+
+    page = client.get(login_url).content.decode()
+    assert "expiré après 10 minutes" in page
+    assert 'name="next" value="/ordonnances/42/"' in page
+    client.post(
+        reverse("login"),
+        {"username": user.username, "password": FACTORY_PASSWORD, "next": "/ordonnances/42/"},
+    )
+    done = client.post(reverse("login_otp"), {"code": totp_current_code(user.totp_device)})
+    assert done["Location"] == "/ordonnances/42/"
+
+
+@pytest.mark.parametrize("current", ["", "https://evil.example/ordonnances/42/", "javascript:x"])
+def test_an_htmx_request_from_elsewhere_is_sent_to_the_plain_login_page(client, settings, current):
+    settings.SESSION_INACTIVITY_TIMEOUT = 600
+    login(client, PrescriberFactory())
+    _age_session(client, 700)
+    headers = {"HX-Request": "true", "HX-Current-URL": current}
+    response = client.get(reverse("patients:search"), headers=headers)
+    assert response.headers["HX-Redirect"] == reverse("login")
+
+
+def test_an_htmx_request_of_a_vanished_session_also_comes_back_to_its_page(client):
+    """No session at all (purged, or the cookie lost): the permission check sends the page to
+    the login page with the way back."""
+    response = client.post(
+        reverse("prescriptions:line_add", args=[42]),
+        {"posology": "1 cp"},
+        headers={"HX-Request": "true", "HX-Current-URL": "http://testserver/ordonnances/42/"},
+    )
+    assert response.headers["HX-Redirect"] == reverse("login") + "?next=/ordonnances/42/"
