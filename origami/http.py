@@ -37,10 +37,10 @@ def login_redirect(request: HttpRequest) -> HttpResponse:
     if request.headers.get("HX-Request") != "true":
         return redirect_to_login(request.get_full_path())
     current = request.headers.get("HX-Current-URL", "")
-    if current and url_has_allowed_host_and_scheme(
+    if not url_has_allowed_host_and_scheme(
         current, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        parts = urlsplit(current)
-        back = urlunsplit(("", "", parts.path or "/", parts.query, ""))
-        return HttpResponseClientRedirect(redirect_to_login(back).url)
-    return HttpResponseClientRedirect(resolve_url(settings.LOGIN_URL))
+    ):  # absent, or another site's
+        return HttpResponseClientRedirect(resolve_url(settings.LOGIN_URL))
+    parts = urlsplit(current)
+    back = urlunsplit(("", "", parts.path or "/", parts.query, ""))
+    return HttpResponseClientRedirect(redirect_to_login(back).url)
